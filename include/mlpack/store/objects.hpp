@@ -1,0 +1,70 @@
+// Writing objects into the store. Bytes stream into a temp file under
+// .mlpack/tmp while they are hashed; nothing is visible until a Transaction
+// commits, which renames each verified object into objects/sha256/. A crash
+// at any point leaves at most stray temp files, which gc removes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mlpack/crypto/sha256.hpp"
+#include "mlpack/store/repository.hpp"
+#include "mlpack/util/fs.hpp"
+
+namespace mlpack::store {
+
+inline constexpr std::size_t kCopyBufferBytes = 1 << 20;
+
+struct StagedObject {
+  std::string sha256;
+  std::uint64_t size = 0;
+  fs::TempFile file;
+};
+
+class ObjectWriter {
+ public:
+  explicit ObjectWriter(const Repository& repo);
+  void write(std::span<const std::uint8_t> data);
+  void write(std::string_view data);
+  std::uint64_t size() const { return size_; }
+  // Flushes to disk and returns the staged object.
+  StagedObject finish();
+
+ private:
+  fs::TempFile file_;
+  crypto::Sha256 hash_;
+  std::uint64_t size_ = 0;
+};
+
+// Result of streaming one file into the store.
+struct IngestedFile {
+  StagedObject object;
+  std::vector<std::uint8_t> head;  // the first bytes, for format detection
+};
+
+// Reads `source` once: hashes it, writes the staged object, keeps its head.
+IngestedFile ingest_file(const Repository& repo, const stdfs::path& source, std::size_t head_bytes);
+
+class Transaction {
+ public:
+  explicit Transaction(Repository& repo) : repo_(repo) {}
+  void add(StagedObject object) { staged_.push_back(std::move(object)); }
+  // Moves every staged object into place (an object already present is kept:
+  // same name, same bytes) and syncs the folders.
+  void commit();
+
+ private:
+  Repository& repo_;
+  std::vector<StagedObject> staged_;
+};
+
+// Copies the object `hex` to `out`, verifying its digest and size as it streams.
+// Throws IntegrityError on a mismatch.
+void copy_verified_object(const Repository& repo, const std::string& hex, std::uint64_t size,
+                          int out_fd, const stdfs::path& out_name);
+
+}  // namespace mlpack::store

@@ -1,0 +1,29 @@
+// Packing: turns a loaded spec into blobs, a manifest and a version tag.
+// Files are read once each, several at a time; the tag is written last and
+// create-only, so a version never points at missing data or changes content.
+#pragma once
+
+#include <string>
+
+#include "mlpack/manifest/manifest.hpp"
+#include "mlpack/manifest/spec.hpp"
+#include "mlpack/store/repository.hpp"
+
+namespace mlpack::store {
+
+struct PackResult {
+  std::string digest;  // manifest hex
+  manifest::Manifest manifest;
+  bool created = false;  // false: the version already held identical content
+};
+
+// Throws ConflictError (exit 5) when NAME:VERSION exists with other content;
+// the store is then left exactly as it was.
+PackResult pack(Repository& repo, const manifest::Spec& spec, unsigned jobs = 0);
+
+// Stores manifest bytes as an object and tags it; shared by pack and import.
+// Returns false when the tag already pointed at this digest.
+bool tag_artifact(Repository& repo, const std::string& name, const std::string& version,
+                  const std::string& digest);
+
+}  // namespace mlpack::store

@@ -1,0 +1,60 @@
+#include "mlpack/archive/output_tree.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "mlpack/manifest/manifest.hpp"
+#include "mlpack/util/error.hpp"
+
+namespace mlpack::archive {
+namespace stdfs = std::filesystem;
+
+OutputTree::OutputTree(stdfs::path dir) : dir_(std::move(dir)) {
+  std::error_code ec;
+  stdfs::create_directories(dir_, ec);
+  if (ec) throw RuntimeError("cannot create " + dir_.string() + ": " + ec.message());
+}
+
+fs::TempFile& OutputTree::open(const std::string& relative_path) {
+  if (!manifest::is_safe_relative_path(relative_path)) {
+    throw IntegrityError("refusing unsafe path '" + relative_path + "'");
+  }
+  stdfs::path parent = dir_;
+  stdfs::path rel(relative_path);
+  for (auto it = rel.begin(); it != rel.end(); ++it) {
+    if (std::next(it) == rel.end()) break;
+    parent /= *it;
+    struct stat st {};
+    if (::lstat(parent.c_str(), &st) == 0) {
+      if (S_ISLNK(st.st_mode)) {
+        throw IntegrityError("refusing to write through symlink " + parent.string());
+      }
+      if (!S_ISDIR(st.st_mode)) {
+        throw IntegrityError("cannot write " + relative_path + ": " + parent.string() +
+                             " is not a folder");
+      }
+    } else if (::mkdir(parent.c_str(), 0755) != 0 && errno != EEXIST) {
+      throw_system_error("cannot create " + parent.string(), errno);
+    }
+  }
+  stdfs::path target = dir_ / rel;
+  struct stat st {};
+  if (::lstat(target.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    throw IntegrityError("cannot write " + relative_path + ": a folder is in the way");
+  }
+  pending_.emplace_back(fs::TempFile(parent, ".mlpack-tmp-"), target);
+  return pending_.back().first;
+}
+
+void OutputTree::commit() {
+  for (auto& [file, target] : pending_) {
+    file.close();
+    ::chmod(file.path().c_str(), 0644);
+  }
+  for (auto& [file, target] : pending_) file.commit_replace(target);
+  pending_.clear();
+  fs::fsync_dir(dir_);
+}
+
+}  // namespace mlpack::archive

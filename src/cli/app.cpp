@@ -1,0 +1,60 @@
+#include "mlpack/cli/app.hpp"
+
+#include <iostream>
+
+#include "common.hpp"
+#include "mlpack/util/error.hpp"
+#include "mlpack/util/log.hpp"
+#include "mlpack/version.hpp"
+
+namespace mlpack::cli {
+
+int run(int argc, char** argv) {
+  CLI::App app{"mlpack: pack, sign, version and ship trained models as content-addressed artifacts",
+               "mlpack"};
+  app.footer(
+      "\nExample:\n"
+      "  mlpack init && mlpack pack examples/iris -t iris:v1 && mlpack inspect iris:v1\n\n"
+      "Run 'mlpack COMMAND --help' for one command. Exit codes: 0 ok, 1 runtime error, 2 usage,\n"
+      "3 integrity, 4 not found, 5 conflict, 6 diff gate.");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("mlpack ") + kToolVersion);
+
+  Context ctx;
+  app.add_option("-C", ctx.global.dir, "Run as if started in DIR (its .mlpack repository)")
+      ->type_name("DIR");
+  app.add_flag_callback("-q,--quiet", [] { log::set_level(log::Level::kQuiet); },
+                        "Only errors on stderr");
+  app.add_flag_callback("-v,--verbose", [] { log::set_level(log::Level::kVerbose); },
+                        "More detail on stderr");
+
+  register_init(app, ctx);
+  register_pack(app, ctx);
+  register_tag(app, ctx);
+  register_list(app, ctx);
+  register_log(app, ctx);
+  register_inspect(app, ctx);
+  register_path(app, ctx);
+  register_export(app, ctx);
+  register_import(app, ctx);
+  register_unpack(app, ctx);
+  register_gc(app, ctx);
+  register_fsck(app, ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string message = e.what();
+    if (message.empty()) message = e.get_name();
+    throw UsageError(message + " (see mlpack --help)");
+  }
+  return 0;
+}
+
+}  // namespace mlpack::cli

@@ -1,0 +1,78 @@
+// What every command shares: global options, opening the repository,
+// resolving any REF form to an artifact, and output helpers.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "mlpack/manifest/manifest.hpp"
+#include "mlpack/store/repository.hpp"
+#include "mlpack/util/json.hpp"
+
+namespace mlpack::cli {
+
+struct GlobalOptions {
+  std::optional<std::string> dir;  // -C
+};
+
+struct Context {
+  GlobalOptions global;
+  store::Repository open_repository() const;
+};
+
+// An artifact named by any REF form: in the store, or an exported archive file.
+struct Artifact {
+  std::string digest;  // manifest hex
+  manifest::Manifest manifest;
+  std::optional<std::filesystem::path> archive_file;
+  std::string ref_text;
+  std::string label() const;  // NAME:VERSION
+};
+
+// Archive refs need no repository; everything else opens one.
+Artifact resolve_artifact(const Context& ctx, const std::string& ref_text);
+
+// Registers a subcommand with a description and an example for --help.
+CLI::App* add_command(CLI::App& app, const std::string& name, const std::string& description,
+                      const std::string& example);
+
+void print_json(const json::Value& value);
+std::string format_size(std::uint64_t bytes);
+std::string short_digest(const std::string& hex);  // sha256:<first 12>
+
+// A table for human output: columns padded to the widest cell.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) : rows_{std::move(header)} {}
+  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  void print() const;
+  bool empty() const { return rows_.size() <= 1; }
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+};
+
+// Scalar metrics flattened with dots (eval.f1), in manifest order.
+std::vector<std::pair<std::string, std::string>> flatten_scalars(const YAML::Node& node);
+
+// Each command file provides one of these.
+void register_init(CLI::App& app, Context& ctx);
+void register_pack(CLI::App& app, Context& ctx);
+void register_tag(CLI::App& app, Context& ctx);
+void register_list(CLI::App& app, Context& ctx);
+void register_log(CLI::App& app, Context& ctx);
+void register_inspect(CLI::App& app, Context& ctx);
+void register_path(CLI::App& app, Context& ctx);
+void register_export(CLI::App& app, Context& ctx);
+void register_import(CLI::App& app, Context& ctx);
+void register_unpack(CLI::App& app, Context& ctx);
+void register_gc(CLI::App& app, Context& ctx);
+void register_fsck(CLI::App& app, Context& ctx);
+
+}  // namespace mlpack::cli

@@ -1,0 +1,38 @@
+#include <iostream>
+
+#include "common.hpp"
+#include "mlpack/archive/archive.hpp"
+
+namespace mlpack::cli {
+
+void register_import(CLI::App& app, Context& ctx) {
+  auto* cmd = add_command(app, "import", "Verify an exported archive and add it to the repository",
+                          "  mlpack import iris-v3.mlpack");
+  struct Options {
+    std::string file;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("FILE", o->file, "The archive file")->required();
+  cmd->add_flag("--json", o->json, "Print the result as JSON");
+  cmd->callback([&ctx, o] {
+    store::Repository repo = ctx.open_repository();
+    archive::ImportResult r = archive::import_archive(repo, o->file);
+    const auto& m = r.head.manifest;
+    if (o->json) {
+      json::Value out = json::Value::object();
+      out.set("name", m.name);
+      out.set("version", m.version);
+      out.set("digest", "sha256:" + r.head.digest);
+      out.set("created", r.created);
+      out.set("size", m.total_size());
+      print_json(out);
+    } else {
+      std::cout << (r.created ? "imported " : "already present: ") << m.name << ":" << m.version
+                << " " << short_digest(r.head.digest) << " (" << m.files.size() << " files, "
+                << format_size(m.total_size()) << ")\n";
+    }
+  });
+}
+
+}  // namespace mlpack::cli

@@ -1,0 +1,90 @@
+#include "mlpack/store/objects.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "mlpack/util/error.hpp"
+
+namespace mlpack::store {
+
+ObjectWriter::ObjectWriter(const Repository& repo) : file_(repo.tmp_dir(), "obj-") {}
+
+void ObjectWriter::write(std::span<const std::uint8_t> data) {
+  hash_.update(data);
+  file_.write(data);
+  size_ += data.size();
+}
+
+void ObjectWriter::write(std::string_view data) {
+  write(std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
+}
+
+StagedObject ObjectWriter::finish() {
+  file_.close();
+  return StagedObject{hash_.finish_hex(), size_, std::move(file_)};
+}
+
+IngestedFile ingest_file(const Repository& repo, const stdfs::path& source, std::size_t head_bytes) {
+  fs::UniqueFd in = fs::open_read(source);
+  ObjectWriter writer(repo);
+  std::vector<std::uint8_t> buffer(kCopyBufferBytes);
+  std::vector<std::uint8_t> head;
+  for (;;) {
+    std::size_t n = fs::read_some(in.get(), buffer, source);
+    if (n == 0) break;
+    if (head.size() < head_bytes) {
+      std::size_t take = std::min(head_bytes - head.size(), n);
+      head.insert(head.end(), buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(take));
+    }
+    writer.write(std::span(buffer.data(), n));
+  }
+  return IngestedFile{writer.finish(), std::move(head)};
+}
+
+void Transaction::commit() {
+  std::set<stdfs::path> dirs;
+  for (auto& obj : staged_) {
+    stdfs::path target = repo_.object_path(obj.sha256);
+    stdfs::path dir = target.parent_path();
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      throw_system_error("cannot create " + dir.string(), errno);
+    }
+    if (repo_.has_object(obj.sha256)) continue;  // the TempFile removes the duplicate
+    obj.file.commit_replace(target);
+    dirs.insert(dir);
+  }
+  for (const auto& d : dirs) fs::fsync_dir(d);
+  staged_.clear();
+}
+
+void copy_verified_object(const Repository& repo, const std::string& hex, std::uint64_t size,
+                          int out_fd, const stdfs::path& out_name) {
+  const stdfs::path src = repo.object_path(hex);
+  fs::UniqueFd in;
+  try {
+    in = fs::open_read(src);
+  } catch (const NotFoundError&) {
+    throw NotFoundError("blob sha256:" + hex.substr(0, 12) + " for " + out_name.string() +
+                        " is missing from the store: run mlpack fsck");
+  }
+  crypto::Sha256 hash;
+  std::vector<std::uint8_t> buffer(kCopyBufferBytes);
+  std::uint64_t total = 0;
+  for (;;) {
+    std::size_t n = fs::read_some(in.get(), buffer, src);
+    if (n == 0) break;
+    total += n;
+    if (total > size) break;
+    hash.update(std::span(buffer.data(), n));
+    fs::write_all(out_fd, std::span(buffer.data(), n), out_name);
+  }
+  if (total != size || hash.finish_hex() != hex) {
+    throw IntegrityError("blob sha256:" + hex.substr(0, 12) + " for " + out_name.string() +
+                         " is corrupt in the store (digest mismatch): run mlpack fsck");
+  }
+}
+
+}  // namespace mlpack::store
