@@ -52,6 +52,12 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::string message = e.what();
     if (message.empty()) message = e.get_name();
+    // CLI11 reports `mlpack bogus` as "A subcommand is required": name the word instead.
+    if (const auto rest = app.remaining(); app.get_subcommands().empty() && !rest.empty()) {
+      const std::string& first = rest.front();
+      message = first.starts_with("-") ? "unknown option '" + first + "'"
+                                       : "unknown command '" + first + "'";
+    }
     throw UsageError(message + " (see mlpack --help)");
   }
   return 0;

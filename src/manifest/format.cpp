@@ -186,7 +186,6 @@ bool looks_like_yaml(std::string_view t, bool head_cut) {
 constexpr std::string_view kZipLocal = "PK\x03\x04";
 constexpr std::string_view kZipCentral = "PK\x01\x02";
 constexpr std::string_view kZipEnd = "PK\x05\x06";
-constexpr std::string_view kZipDescriptor = "PK\x07\x08";
 
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -265,7 +264,8 @@ bool zip64_compressed_size(Bytes b, std::size_t extra_off, std::size_t extra_len
 // Members written with a data descriptor may still carry their sizes; the
 // descriptor (12 to 24 bytes, signature optional) then sits between them.
 std::size_t skip_descriptor(Bytes b, std::size_t data_end) {
-  for (std::size_t gap : {0, 12, 16, 20, 24}) {
+  constexpr std::array<std::size_t, 5> kGaps = {0, 12, 16, 20, 24};
+  for (std::size_t gap : kGaps) {
     std::size_t at = data_end + gap;
     if (!has(b, at, 4)) return at;  // past the head: the walk will stop there
     if (matches_at(b, at, kZipLocal) || matches_at(b, at, kZipCentral) ||
@@ -534,7 +534,8 @@ constexpr std::string_view kHdf5Signature = "\x89HDF\r\n\x1a\n";
 
 bool is_hdf5(Bytes b) {
   // A user block may precede the superblock; its size is a power of two >= 512.
-  for (std::size_t off : {0, 512, 1024, 2048}) {
+  constexpr std::array<std::size_t, 4> kOffsets = {0, 512, 1024, 2048};
+  for (std::size_t off : kOffsets) {
     if (matches_at(b, off, kHdf5Signature)) return true;
   }
   return false;

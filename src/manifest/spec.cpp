@@ -253,7 +253,14 @@ Spec load_spec(const PackRequest& req) {
     doc["name"] = nv.name;
     if (!nv.version.empty()) doc["version"] = nv.version;
   }
-  for (const auto& s : req.sets) apply_set(doc, s);
+  for (const auto& s : req.sets) {
+    apply_set(doc, s);
+    // Same rule as for the file: a typo must not vanish silently.
+    const std::string top = s.substr(0, std::min(s.find('='), s.find('.')));
+    if (std::find(std::begin(kKnownKeys), std::end(kKnownKeys), top) == std::end(kKnownKeys)) {
+      throw UsageError("--set '" + s + "': unknown key '" + top + "'");
+    }
+  }
 
   spec.name = ctx.string_field(doc, "name", "name");
   spec.version = ctx.string_field(doc, "version", "version");

@@ -55,8 +55,9 @@ std::string detect(const Bytes& data, std::string_view name = "") {
 struct ZipMember {
   std::string name;
   std::string data;
-  bool descriptor = false;  // sizes 0 in the local header, data descriptor after
-  bool zip64 = false;       // sizes 0xFFFFFFFF, real ones in the Zip64 extra (numpy.savez)
+  bool descriptor = false;        // sizes 0 in the local header, data descriptor after
+  bool zip64 = false;             // sizes 0xFFFFFFFF, real ones in the Zip64 extra (numpy.savez)
+  bool sized_descriptor = false;  // data descriptor after, yet sizes in the local header too
 };
 
 // Stored (uncompressed) members laid out the way Python's zipfile writes them,
@@ -75,13 +76,14 @@ Bytes make_zip(const std::vector<ZipMember>& members) {
       put_le(extra, size, 8);
       put_le(extra, size, 8);
     }
+    bool has_descriptor = m.descriptor || m.sized_descriptor;
     std::uint64_t header_size = m.zip64 ? 0xFFFFFFFFu : (m.descriptor ? 0 : size);
     Bytes local = bytes("PK\x03\x04");
-    put_le(local, m.zip64 ? 45 : 20, 2);     // version needed
-    put_le(local, m.descriptor ? 8 : 0, 2);  // flags
-    put_le(local, 0, 2);                     // stored
-    put_le(local, 0, 4);                     // time, date
-    put_le(local, 0x12345678, 4);            // crc (not checked by the detector)
+    put_le(local, m.zip64 ? 45 : 20, 2);       // version needed
+    put_le(local, has_descriptor ? 8 : 0, 2);  // flags
+    put_le(local, 0, 2);                       // stored
+    put_le(local, 0, 4);                       // time, date
+    put_le(local, 0x12345678, 4);              // crc (not checked by the detector)
     put_le(local, header_size, 4);
     put_le(local, header_size, 4);
     put_le(local, m.name.size(), 2);
@@ -90,7 +92,7 @@ Bytes make_zip(const std::vector<ZipMember>& members) {
     out.insert(out.end(), m.name.begin(), m.name.end());
     out.insert(out.end(), extra.begin(), extra.end());
     out.insert(out.end(), m.data.begin(), m.data.end());
-    if (m.descriptor) {
+    if (has_descriptor) {
       Bytes dd = bytes("PK\x07\x08");
       put_le(dd, 0x12345678, 4);
       put_le(dd, size, 4);
@@ -100,7 +102,7 @@ Bytes make_zip(const std::vector<ZipMember>& members) {
     Bytes c = bytes("PK\x01\x02");
     put_le(c, 20, 2);
     put_le(c, 20, 2);
-    put_le(c, m.descriptor ? 8 : 0, 2);
+    put_le(c, has_descriptor ? 8 : 0, 2);
     put_le(c, 0, 2);
     put_le(c, 0, 4);
     put_le(c, 0x12345678, 4);
@@ -264,6 +266,9 @@ TEST_CASE("legacy torch.save files by their pickled magic number", "[format]") {
 TEST_CASE("joblib pickles by content or extension", "[format]") {
   CHECK(detect(kJoblibPickle, "model.bin") == "joblib");
   CHECK(detect(kJoblibPickle) == "joblib");
+  CHECK(detect(cat({raw("\x80\x04\x95\x20\x00\x00\x00\x00\x00\x00\x00"),
+                    bytes("\x8c\x0cjoblib.cache\x94\x8c\x04Memo\x94\x93\x94.")}),
+               "cache.pkl") == "joblib");
   CHECK(detect(kPickle4, "model.joblib") == "joblib");
   CHECK(detect(kPickle4, "model.JBL") == "joblib");
 }
@@ -329,6 +334,15 @@ TEST_CASE("a decisive member after a zip64 member is still found", "[format]") {
   CHECK(detect(zip, "bundle.zip") == "pytorch");
 }
 
+TEST_CASE("names inside a stored member are not the archive's own", "[format]") {
+  // The walk steps over each member's data (here sized by the Zip64 extra), so
+  // a zip stored inside a zip does not lend its member names to the outer one.
+  Bytes inner = make_zip({{"m/data.pkl", "."}});
+  Bytes outer = make_zip(
+      {{"nested.zip", std::string(inner.begin(), inner.end()), false, true}, {"b.txt", "b"}});
+  CHECK(detect(outer, "bundle.zip") == "zip");
+}
+
 TEST_CASE("npz archives by .npy members", "[format]") {
   CHECK(detect(kNpz, "arrays.npz") == "npz");
   CHECK(detect(kNpz, "arrays.zip") == "npz");
@@ -358,6 +372,11 @@ TEST_CASE("zips streamed with data descriptors are scanned for later headers", "
   CHECK(detect(torch, "blob") == "pytorch");
   Bytes plain = make_zip({{"a.txt", "a", true}, {"b.txt", "b", true}});
   CHECK(detect(plain, "a.zip") == "zip");
+}
+
+TEST_CASE("a data descriptor after a sized member is stepped over", "[format]") {
+  Bytes zip = make_zip({{"a/notes.txt", "notes", false, false, true}, {"a/data.pkl", "."}});
+  CHECK(detect(zip, "bundle.zip") == "pytorch");
 }
 
 TEST_CASE("other zips, with extension tie-breaks", "[format]") {
@@ -464,6 +483,7 @@ TEST_CASE("yaml by extension or a conservative look", "[format]") {
   // Prose and code with colons stay text.
   CHECK(detect(bytes("Note: this is prose.\nIt goes on here.\n")) == "text");
   CHECK(detect(bytes("single: key\n")) == "text");
+  CHECK(detect(bytes("From: a@example.com\nTo: b@example.com\n\nHello there.\n")) == "text");
   CHECK(detect(bytes("def f():\n    return 1\nelse:\n")) == "text");
   CHECK(detect(bytes("http://example.com\nurl: x\n")) == "text");
   CHECK(detect(bytes("a:\n\tb: 1\nc: 2\n")) == "text");
