@@ -319,9 +319,11 @@ ZipNames read_zip_names(Bytes b) {
       scan_for_headers(b, extra_off, names);
       break;
     }
-    std::uint64_t data_end = std::uint64_t{extra_off} + extra_len + csize;
-    if (data_end >= b.size()) break;  // the next header lies beyond the head
-    std::size_t next = static_cast<std::size_t>(data_end);
+    // csize may be any 64-bit value from a Zip64 extra: compare, never add,
+    // so a wrapped sum cannot send the walk backwards into a loop.
+    std::size_t data_off = extra_off + extra_len;
+    if (data_off >= b.size() || csize >= b.size() - data_off) break;  // next header not in head
+    std::size_t next = data_off + static_cast<std::size_t>(csize);
     if (descriptor) next = skip_descriptor(b, next);
     pos = next;
   }

@@ -548,6 +548,17 @@ TEST_CASE("hostile zip headers", "[format]") {
   CHECK(detect(lone, "x.keras") == "keras");
 }
 
+TEST_CASE("a zip64 size that wraps around does not loop the walk", "[format]") {
+  Bytes zip = make_zip({{"a.txt", "abc", false, true}, {"b.txt", "b"}});
+  // Header 30 + name 5 + extra 20: a size of 2^64 - 55 would lead back to offset 0.
+  std::uint64_t wrap = ~std::uint64_t{0} - 54;
+  for (int i = 0; i < 8; ++i) {
+    zip[30 + 5 + 4 + 8 + i] = static_cast<std::uint8_t>(wrap >> (8 * i));
+  }
+  CHECK(detect(zip, "x.zip") == "zip");
+  CHECK(detect(zip, "x.npz") == "npz");
+}
+
 TEST_CASE("every prefix of every sample is handled without crashing", "[format]") {
   const std::vector<Bytes> samples = {
       kPickle4,
