@@ -114,7 +114,8 @@ ArchiveHead walk(const stdfs::path& file, const ArchiveVisitor* visitor) {
   archive_read_support_filter_all(a.get());
   archive_read_support_format_tar(a.get());
   if (archive_read_open_filename(a.get(), file.c_str(), 1 << 16) != ARCHIVE_OK) {
-    throw IntegrityError("cannot read " + file.string() + " as an mlpack archive: " + error_of(a.get()));
+    throw IntegrityError("cannot read " + file.string() +
+                         " as an mlpack archive: " + error_of(a.get()));
   }
   const std::string where = file.string();
   std::optional<ArchiveHead> head;
@@ -163,7 +164,8 @@ ArchiveHead walk(const stdfs::path& file, const ArchiveVisitor* visitor) {
     }
     if (name == kSignatureName) {
       if (files_started || head->signature) {
-        throw IntegrityError("unexpected " + name + " in " + where + ": it must follow manifest.yaml once");
+        throw IntegrityError("unexpected " + name + " in " + where +
+                             ": it must follow manifest.yaml once");
       }
       head->signature = read_small_entry(a.get(), kMaxSignatureBytes, name);
       continue;
@@ -179,7 +181,8 @@ ArchiveHead walk(const stdfs::path& file, const ArchiveVisitor* visitor) {
     const std::string rel = name.substr(std::string_view(kFilesPrefix).size());
     auto it = expected.find(rel);
     if (it == expected.end()) {
-      throw IntegrityError("unsafe archive " + where + ": '" + rel + "' is not listed in its manifest");
+      throw IntegrityError("unsafe archive " + where + ": '" + rel +
+                           "' is not listed in its manifest");
     }
     if (!seen.insert(rel).second) {
       throw IntegrityError("unsafe archive " + where + ": '" + rel + "' appears twice");
@@ -279,7 +282,9 @@ void export_artifact(const store::Repository& repo, const std::string& digest,
   fs::fsync_dir(dir);
 }
 
-ArchiveHead read_archive_head(const stdfs::path& file) { return walk(file, nullptr); }
+ArchiveHead read_archive_head(const stdfs::path& file) {
+  return walk(file, nullptr);
+}
 
 ArchiveHead walk_archive(const stdfs::path& file, const ArchiveVisitor& visitor) {
   return walk(file, &visitor);
@@ -348,7 +353,8 @@ void unpack_from_archive(const stdfs::path& file, const stdfs::path& dir, const 
 }
 
 stdfs::path materialize(const store::Repository& repo, const std::string& digest,
-                        const manifest::Manifest& m, const std::optional<stdfs::path>& archive_file) {
+                        const manifest::Manifest& m,
+                        const std::optional<stdfs::path>& archive_file) {
   const stdfs::path target = repo.cache_dir() / digest;
   std::error_code ec;
   if (stdfs::is_directory(target, ec)) {

@@ -23,10 +23,10 @@ int run(int argc, char** argv) {
   Context ctx;
   app.add_option("-C", ctx.global.dir, "Run as if started in DIR (its .mlpack repository)")
       ->type_name("DIR");
-  app.add_flag_callback("-q,--quiet", [] { log::set_level(log::Level::kQuiet); },
-                        "Only errors on stderr");
-  app.add_flag_callback("-v,--verbose", [] { log::set_level(log::Level::kVerbose); },
-                        "More detail on stderr");
+  app.add_flag_callback(
+      "-q,--quiet", [] { log::set_level(log::Level::kQuiet); }, "Only errors on stderr");
+  app.add_flag_callback(
+      "-v,--verbose", [] { log::set_level(log::Level::kVerbose); }, "More detail on stderr");
 
   register_init(app, ctx);
   register_pack(app, ctx);

@@ -14,7 +14,9 @@ store::Repository Context::open_repository() const {
   return store::Repository::open(std::nullopt);
 }
 
-std::string Artifact::label() const { return manifest.name + ":" + manifest.version; }
+std::string Artifact::label() const {
+  return manifest.name + ":" + manifest.version;
+}
 
 Artifact resolve_artifact(const Context& ctx, const std::string& ref_text) {
   manifest::Ref ref = manifest::parse_ref(ref_text);
@@ -40,7 +42,9 @@ CLI::App* add_command(CLI::App& app, const std::string& name, const std::string&
   return cmd;
 }
 
-void print_json(const json::Value& value) { std::cout << value.dump(2) << std::flush; }
+void print_json(const json::Value& value) {
+  std::cout << value.dump(2) << std::flush;
+}
 
 std::string format_size(std::uint64_t bytes) {
   static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -59,7 +63,9 @@ std::string format_size(std::uint64_t bytes) {
   return buf;
 }
 
-std::string short_digest(const std::string& hex) { return "sha256:" + hex.substr(0, 12); }
+std::string short_digest(const std::string& hex) {
+  return "sha256:" + hex.substr(0, 12);
+}
 
 void Table::print() const {
   std::vector<std::size_t> widths;

@@ -7,9 +7,10 @@
 namespace mlpack::cli {
 
 void register_export(CLI::App& app, Context& ctx) {
-  auto* cmd = add_command(app, "export", "Write an artifact to one tar file that plain tar can read",
-                          "  mlpack export iris:v3 -o iris-v3.mlpack\n"
-                          "  mlpack export iris@production -o iris.mlpack.zst --zstd");
+  auto* cmd =
+      add_command(app, "export", "Write an artifact to one tar file that plain tar can read",
+                  "  mlpack export iris:v3 -o iris-v3.mlpack\n"
+                  "  mlpack export iris@production -o iris.mlpack.zst --zstd");
   struct Options {
     std::string ref;
     std::string output;
@@ -18,7 +19,9 @@ void register_export(CLI::App& app, Context& ctx) {
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("REF", o->ref, "The artifact")->required();
-  cmd->add_option("-o,--output", o->output, "The archive file to write")->required()->type_name("FILE");
+  cmd->add_option("-o,--output", o->output, "The archive file to write")
+      ->required()
+      ->type_name("FILE");
   cmd->add_flag("--zstd", o->zstd, "Compress with zstd");
   cmd->add_flag("--json", o->json, "Print the result as JSON");
   cmd->callback([&ctx, o] {

@@ -37,14 +37,15 @@ void register_fsck(CLI::App& app, Context& ctx) {
         std::cout << p.kind << " " << (p.object.empty() ? "-" : short_digest(p.object)) << " "
                   << p.detail << '\n';
       }
-      std::cout << "checked " << r.objects_checked << " objects and " << r.refs_checked
-                << " refs: " << (r.problems.empty() ? "ok" : std::to_string(r.problems.size()) + " problems")
+      std::cout << "checked " << r.objects_checked << " objects and " << r.refs_checked << " refs: "
+                << (r.problems.empty() ? "ok" : std::to_string(r.problems.size()) + " problems")
                 << '\n';
     }
     if (!r.problems.empty()) {
-      throw IntegrityError("fsck found " + std::to_string(r.problems.size()) +
-                           " problems: restore the objects from a remote or an export, or remove the "
-                           "affected versions");
+      throw IntegrityError(
+          "fsck found " + std::to_string(r.problems.size()) +
+          " problems: restore the objects from a remote or an export, or remove the "
+          "affected versions");
     }
   });
 }

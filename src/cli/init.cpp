@@ -10,8 +10,8 @@ void register_init(CLI::App& app, Context& ctx) {
   auto json = std::make_shared<bool>(false);
   cmd->add_flag("--json", *json, "Print the result as JSON");
   cmd->callback([&ctx, json] {
-    std::filesystem::path where = ctx.global.dir ? std::filesystem::path(*ctx.global.dir)
-                                                 : std::filesystem::current_path();
+    std::filesystem::path where =
+        ctx.global.dir ? std::filesystem::path(*ctx.global.dir) : std::filesystem::current_path();
     auto [repo, created] = store::Repository::init(where);
     if (*json) {
       json::Value out = json::Value::object();

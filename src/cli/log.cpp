@@ -8,8 +8,9 @@
 namespace mlpack::cli {
 
 void register_log(CLI::App& app, Context& ctx) {
-  auto* cmd = add_command(app, "log", "Show the versions of a model, newest first, with key metrics",
-                          "  mlpack log iris\n  mlpack log iris --json | jq '.versions[0]'");
+  auto* cmd =
+      add_command(app, "log", "Show the versions of a model, newest first, with key metrics",
+                  "  mlpack log iris\n  mlpack log iris --json | jq '.versions[0]'");
   struct Options {
     std::string name;
     bool json = false;
@@ -35,13 +36,18 @@ void register_log(CLI::App& app, Context& ctx) {
       rows.push_back(std::move(r));
     }
     if (rows.empty()) throw NotFoundError("no versions of " + o->name + " in this repository");
-    std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
-      return a.manifest.created != b.manifest.created ? a.manifest.created > b.manifest.created
-                                                      : a.tag.version > b.tag.version;
+    // Sort pointers, not rows: assigning a YAML::Node rebinds the node it
+    // shares with other copies, so swapping rows would mix up their metrics.
+    std::vector<const Row*> order;
+    for (const auto& r : rows) order.push_back(&r);
+    std::stable_sort(order.begin(), order.end(), [](const Row* a, const Row* b) {
+      return a->manifest.created != b->manifest.created ? a->manifest.created > b->manifest.created
+                                                        : a->tag.version > b->tag.version;
     });
     if (o->json) {
       json::Value versions = json::Value::array();
-      for (const auto& r : rows) {
+      for (const Row* row : order) {
+        const Row& r = *row;
         json::Value v = json::Value::object();
         v.set("version", r.tag.version);
         v.set("digest", "sha256:" + r.tag.digest);
@@ -59,21 +65,27 @@ void register_log(CLI::App& app, Context& ctx) {
       print_json(out);
       return;
     }
-    for (const auto& r : rows) {
-      std::string line = r.tag.version + "  " + short_digest(r.tag.digest) + "  " + r.manifest.created;
+    for (const Row* row : order) {
+      const Row& r = *row;
+      std::string line =
+          r.tag.version + "  " + short_digest(r.tag.digest) + "  " + r.manifest.created;
       // Key metrics: the ones with goals first, else the first few.
       auto metrics = flatten_scalars(r.manifest.metrics);
       std::vector<std::pair<std::string, std::string>> shown;
       for (const auto& kv : metrics) {
-        if (r.manifest.metric_goals.IsMap() && r.manifest.metric_goals[kv.first]) shown.push_back(kv);
+        if (r.manifest.metric_goals.IsMap() && r.manifest.metric_goals[kv.first])
+          shown.push_back(kv);
       }
       if (shown.empty()) {
-        shown.assign(metrics.begin(), metrics.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(4, metrics.size())));
+        shown.assign(metrics.begin(),
+                     metrics.begin() +
+                         static_cast<std::ptrdiff_t>(std::min<std::size_t>(4, metrics.size())));
       }
       for (const auto& [k, v] : shown) line += "  " + k + "=" + v;
       if (!r.stages.empty()) {
         line += "  (";
-        for (std::size_t i = 0; i < r.stages.size(); ++i) line += (i ? ", " : "") + ("@" + r.stages[i]);
+        for (std::size_t i = 0; i < r.stages.size(); ++i)
+          line += (i ? ", " : "") + ("@" + r.stages[i]);
         line += ")";
       }
       std::cout << line << '\n';

@@ -27,7 +27,8 @@ void register_path(CLI::App& app, Context& ctx) {
     }
     Artifact a = resolve_artifact(ctx, o->ref);
     store::Repository repo = ctx.open_repository();
-    const std::filesystem::path root = archive::materialize(repo, a.digest, a.manifest, a.archive_file);
+    const std::filesystem::path root =
+        archive::materialize(repo, a.digest, a.manifest, a.archive_file);
     std::filesystem::path result = root;
     if (!o->role.empty()) {
       std::vector<std::string> paths;
@@ -38,7 +39,8 @@ void register_path(CLI::App& app, Context& ctx) {
       // One file: its path. Several (a model folder): the folder they share.
       std::string common = paths.size() == 1 ? paths[0] : "";
       if (paths.size() > 1) {
-        common = paths[0].substr(0, paths[0].rfind('/') == std::string::npos ? 0 : paths[0].rfind('/'));
+        common =
+            paths[0].substr(0, paths[0].rfind('/') == std::string::npos ? 0 : paths[0].rfind('/'));
         for (const auto& p : paths) {
           while (!common.empty() && !(p.starts_with(common + "/"))) {
             std::size_t slash = common.rfind('/');

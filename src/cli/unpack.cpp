@@ -7,9 +7,10 @@
 namespace mlpack::cli {
 
 void register_unpack(CLI::App& app, Context& ctx) {
-  auto* cmd = add_command(app, "unpack", "Write an artifact's files into a folder, verified",
-                          "  mlpack unpack iris:v3 -d /srv/model\n"
-                          "  mlpack unpack iris-v3.mlpack -d out --role model --role preprocessing");
+  auto* cmd =
+      add_command(app, "unpack", "Write an artifact's files into a folder, verified",
+                  "  mlpack unpack iris:v3 -d /srv/model\n"
+                  "  mlpack unpack iris-v3.mlpack -d out --role model --role preprocessing");
   struct Options {
     std::string ref;
     std::string dir;

@@ -13,7 +13,9 @@ namespace {
 constexpr std::array<std::string_view, 8> kRoleList = {
     "model", "preprocessing", "metadata", "requirements", "code", "data", "docs", "other"};
 
-bool is_present(const YAML::Node& n) { return n.IsDefined() && !n.IsNull(); }
+bool is_present(const YAML::Node& n) {
+  return n.IsDefined() && !n.IsNull();
+}
 
 std::string scalar_or_empty(const YAML::Node& n) {
   return n.IsDefined() && n.IsScalar() ? n.Scalar() : std::string();
@@ -22,8 +24,8 @@ std::string scalar_or_empty(const YAML::Node& n) {
 void emit_string(YAML::Emitter& out, const std::string& s) {
   // Quote strings that a YAML reader would take for another type, so the
   // manifest reads back exactly (a version "1.0" stays a string).
-  bool ambiguous = json::is_number(s) || s == "true" || s == "false" || s == "null" ||
-                   s == "~" || s.empty() || s == "yes" || s == "no";
+  bool ambiguous = json::is_number(s) || s == "true" || s == "false" || s == "null" || s == "~" ||
+                   s.empty() || s == "yes" || s == "no";
   if (ambiguous) out << YAML::DoubleQuoted;
   out << s;
 }
@@ -45,7 +47,8 @@ bool is_safe_relative_path(std::string_view path) {
   std::size_t start = 0;
   for (;;) {
     std::size_t slash = path.find('/', start);
-    std::string_view part = path.substr(start, slash == std::string_view::npos ? slash : slash - start);
+    std::string_view part =
+        path.substr(start, slash == std::string_view::npos ? slash : slash - start);
     if (part.empty() || part == "." || part == "..") return false;
     for (char c : part) {
       if (c == '\\' || c == '\0') return false;
@@ -119,11 +122,13 @@ std::string write_manifest(Manifest m) {
     out << YAML::Key << "git_commit" << YAML::Value << m.git_commit;
     out << YAML::EndMap;
   }
-  const std::pair<const char*, const YAML::Node*> sections[] = {
-      {"model", &m.model},         {"preprocessing", &m.preprocessing},
-      {"metadata", &m.metadata},   {"environment", &m.environment},
-      {"params", &m.params},       {"metrics", &m.metrics},
-      {"metric_goals", &m.metric_goals}};
+  const std::pair<const char*, const YAML::Node*> sections[] = {{"model", &m.model},
+                                                                {"preprocessing", &m.preprocessing},
+                                                                {"metadata", &m.metadata},
+                                                                {"environment", &m.environment},
+                                                                {"params", &m.params},
+                                                                {"metrics", &m.metrics},
+                                                                {"metric_goals", &m.metric_goals}};
   for (const auto& [key, node] : sections) {
     if (!is_present(*node)) continue;
     out << YAML::Key << key << YAML::Value;

@@ -8,8 +8,12 @@
 namespace mlpack::manifest {
 namespace {
 
-bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-bool is_alnum(char c) { return is_lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+bool is_alnum(char c) {
+  return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
 
 bool is_valid_component(std::string_view part) {
   if (part.empty() || part.size() > 128 || !is_lower_alnum(part[0])) return false;
@@ -30,7 +34,8 @@ bool is_valid_name(std::string_view name) {
   std::size_t start = 0;
   for (;;) {
     std::size_t slash = name.find('/', start);
-    std::string_view part = name.substr(start, slash == std::string_view::npos ? slash : slash - start);
+    std::string_view part =
+        name.substr(start, slash == std::string_view::npos ? slash : slash - start);
     if (!is_valid_component(part)) return false;
     if (slash == std::string_view::npos) return true;
     start = slash + 1;

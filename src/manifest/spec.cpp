@@ -27,7 +27,8 @@ struct SpecContext {
     return UsageError(where + ": " + what);
   }
 
-  std::string string_field(const YAML::Node& parent, const char* key, const std::string& path) const {
+  std::string string_field(const YAML::Node& parent, const char* key,
+                           const std::string& path) const {
     const YAML::Node n = parent[key];
     if (!n.IsDefined() || n.IsNull()) return "";
     if (!n.IsScalar()) throw error(n, path + " must be a string");
@@ -53,7 +54,8 @@ YAML::Node load_yaml_file(const stdfs::path& path) {
 // Later values win; maps merge key by key.
 YAML::Node merge(const YAML::Node& base, const YAML::Node& over) {
   if (!over.IsDefined() || over.IsNull()) return base;
-  if (!base.IsDefined() || base.IsNull() || !base.IsMap() || !over.IsMap()) return YAML::Clone(over);
+  if (!base.IsDefined() || base.IsNull() || !base.IsMap() || !over.IsMap())
+    return YAML::Clone(over);
   YAML::Node out = YAML::Clone(base);
   for (const auto& kv : over) {
     const std::string key = kv.first.Scalar();
@@ -77,7 +79,8 @@ YAML::Node parse_scalar_value(const std::string& value) {
 void apply_set(YAML::Node& doc, const std::string& assignment) {
   std::size_t eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {
-    throw UsageError("--set '" + assignment + "' is not KEY=VALUE (for example metrics.accuracy=0.97)");
+    throw UsageError("--set '" + assignment +
+                     "' is not KEY=VALUE (for example metrics.accuracy=0.97)");
   }
   std::string key = assignment.substr(0, eq);
   std::vector<std::string> parts;
@@ -124,9 +127,10 @@ class FileCollector {
     std::error_code ec;
     auto st = stdfs::status(source, ec);
     if (ec || !stdfs::exists(st)) {
-      throw NotFoundError(ctx_.file + (where.IsDefined() && !where.Mark().is_null()
-                                           ? ":" + std::to_string(where.Mark().line + 1)
-                                           : std::string()) +
+      throw NotFoundError(ctx_.file +
+                          (where.IsDefined() && !where.Mark().is_null()
+                               ? ":" + std::to_string(where.Mark().line + 1)
+                               : std::string()) +
                           ": " + role + " file not found: " + source.string());
     }
     std::string top = artifact_path_for(base_, source);
@@ -134,7 +138,8 @@ class FileCollector {
       add_one(source, top, role, format);
     } else if (stdfs::is_directory(st)) {
       std::vector<stdfs::path> found;
-      for (auto it = stdfs::recursive_directory_iterator(source); it != stdfs::recursive_directory_iterator(); ++it) {
+      for (auto it = stdfs::recursive_directory_iterator(source);
+           it != stdfs::recursive_directory_iterator(); ++it) {
         const auto name = it->path().filename().string();
         if (it->is_directory() && (name == ".git" || name == ".mlpack" || name == "__pycache__")) {
           it.disable_recursion_pending();
@@ -188,10 +193,9 @@ class FileCollector {
   std::map<std::string, std::size_t> index_;
 };
 
-const char* kKnownKeys[] = {"name",        "version",     "description", "model",
-                            "preprocessing", "files",     "metadata",    "environment",
-                            "params",      "params_file", "metrics",     "metrics_file",
-                            "metric_goals"};
+const char* kKnownKeys[] = {"name",    "version",      "description", "model",  "preprocessing",
+                            "files",   "metadata",     "environment", "params", "params_file",
+                            "metrics", "metrics_file", "metric_goals"};
 
 }  // namespace
 
@@ -199,7 +203,8 @@ std::string guess_role(const stdfs::path& path) {
   const std::string name = path.filename().string();
   const std::string ext = path.extension().string();
   if (name.starts_with("requirements") && ext == ".txt") return "requirements";
-  if (name == "pyproject.toml" || name == "environment.yml" || name == "conda.yaml") return "requirements";
+  if (name == "pyproject.toml" || name == "environment.yml" || name == "conda.yaml")
+    return "requirements";
   if (ext == ".py" || ext == ".sh" || ext == ".R" || ext == ".ipynb") return "code";
   if (ext == ".md" || ext == ".rst" || ext == ".txt" || ext == ".html") return "docs";
   if (ext == ".csv" || ext == ".parquet" || ext == ".tsv" || ext == ".jsonl") return "data";
@@ -319,7 +324,8 @@ Spec load_spec(const PackRequest& req) {
     }
     const YAML::Node schema = pre["input_schema"];
     if (schema.IsDefined() && !schema.IsNull()) {
-      if (!schema.IsSequence()) throw ctx.error(schema, "preprocessing.input_schema must be a list");
+      if (!schema.IsSequence())
+        throw ctx.error(schema, "preprocessing.input_schema must be a list");
       for (const auto& col : schema) {
         if (!col.IsMap() || !col["name"].IsScalar()) {
           throw ctx.error(col, "each input_schema entry needs a name (and a type)");
@@ -371,7 +377,8 @@ Spec load_spec(const PackRequest& req) {
     spec.environment = YAML::Clone(env);
     const std::string req_file = ctx.string_field(env, "requirements", "environment.requirements");
     if (!req_file.empty()) {
-      spec.environment["requirements"] = files.add(req_file, "requirements", "", env["requirements"]);
+      spec.environment["requirements"] =
+          files.add(req_file, "requirements", "", env["requirements"]);
     }
   }
 
@@ -380,7 +387,8 @@ Spec load_spec(const PackRequest& req) {
     const std::string file = ctx.string_field(doc, file_key, file_key);
     if (!file.empty()) {
       stdfs::path p = stdfs::path(file).is_absolute() ? stdfs::path(file) : spec.base_dir / file;
-      if (!stdfs::exists(p)) throw NotFoundError(ctx.file + ": " + file_key + " not found: " + p.string());
+      if (!stdfs::exists(p))
+        throw NotFoundError(ctx.file + ": " + file_key + " not found: " + p.string());
       YAML::Node loaded = load_yaml_file(p);
       if (!loaded.IsMap()) {
         throw UsageError(p.string() + ": " + inline_key + " must be a mapping of names to values");
@@ -390,7 +398,8 @@ Spec load_spec(const PackRequest& req) {
     }
     const YAML::Node inline_values = doc[inline_key];
     if (inline_values.IsDefined() && !inline_values.IsNull()) {
-      if (!inline_values.IsMap()) throw ctx.error(inline_values, std::string(inline_key) + " must be a mapping");
+      if (!inline_values.IsMap())
+        throw ctx.error(inline_values, std::string(inline_key) + " must be a mapping");
       values = merge(values, inline_values);
     }
     return values;
@@ -430,7 +439,8 @@ std::string find_git_commit(const stdfs::path& start) {
         std::string text = fs::read_file(git, 4096);
         if (!text.starts_with("gitdir: ")) return "";
         std::string target = text.substr(8);
-        while (!target.empty() && (target.back() == '\n' || target.back() == '\r')) target.pop_back();
+        while (!target.empty() && (target.back() == '\n' || target.back() == '\r'))
+          target.pop_back();
         git = stdfs::path(target).is_absolute() ? stdfs::path(target) : dir / target;
       }
       try {

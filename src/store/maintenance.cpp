@@ -55,6 +55,16 @@ GcReport collect_garbage(Repository& repo, bool dry_run) {
       if (!dry_run) stdfs::remove_all(it->path(), ec);
     }
   }
+  // Temp files of ref writes interrupted between create and link.
+  for (const char* kind : {"tags", "stages"}) {
+    for (auto it = stdfs::recursive_directory_iterator(repo.root() / "refs" / kind, ec);
+         !ec && it != stdfs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_regular_file() && it->path().filename().string().starts_with(".tmp-")) {
+        ++report.temp_files_removed;
+        if (!dry_run) stdfs::remove(it->path(), ec);
+      }
+    }
+  }
   // Unpacked caches of artifacts nothing references any more.
   for (auto it = stdfs::directory_iterator(repo.cache_dir(), ec);
        !ec && it != stdfs::directory_iterator(); it.increment(ec)) {

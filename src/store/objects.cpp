@@ -27,7 +27,8 @@ StagedObject ObjectWriter::finish() {
   return StagedObject{hash_.finish_hex(), size_, std::move(file_)};
 }
 
-IngestedFile ingest_file(const Repository& repo, const stdfs::path& source, std::size_t head_bytes) {
+IngestedFile ingest_file(const Repository& repo, const stdfs::path& source,
+                         std::size_t head_bytes) {
   fs::UniqueFd in = fs::open_read(source);
   ObjectWriter writer(repo);
   std::vector<std::uint8_t> buffer(kCopyBufferBytes);

@@ -39,14 +39,16 @@ PackResult pack(Repository& repo, const manifest::Spec& spec, unsigned jobs) {
   std::atomic<std::size_t> next{0};
   // Independent files hash in parallel; one buffer per worker keeps memory flat.
   if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
-  const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(jobs, std::max<std::size_t>(count, 1)));
+  const unsigned workers =
+      static_cast<unsigned>(std::min<std::size_t>(jobs, std::max<std::size_t>(count, 1)));
   {
     std::vector<std::jthread> pool;
     for (unsigned w = 0; w < workers; ++w) {
       pool.emplace_back([&] {
         for (std::size_t i = next++; i < count; i = next++) {
           try {
-            ingested[i].emplace(ingest_file(repo, spec.files[i].source, manifest::kFormatSniffBytes));
+            ingested[i].emplace(
+                ingest_file(repo, spec.files[i].source, manifest::kFormatSniffBytes));
           } catch (...) {
             errors[i] = std::current_exception();
           }
@@ -85,16 +87,18 @@ PackResult pack(Repository& repo, const manifest::Spec& spec, unsigned jobs) {
     m.files.push_back(std::move(e));
     txn.add(std::move(in.object));
   }
-  const std::string bytes = manifest::write_manifest(m);
+  const std::string bytes = manifest::write_manifest(std::move(m));
   const std::string digest = crypto::sha256_hex(bytes);
-  m = manifest::read_manifest(bytes, "new manifest");  // sorted, as stored
+  // A fresh object rather than assigning to `m`: assigning a YAML::Node
+  // rewrites the node it shares with the spec.
+  manifest::Manifest stored = manifest::read_manifest(bytes, "new manifest");
 
   // Same version again: identical content is a no-op, anything else a conflict.
   if (auto existing = repo.read_tag(spec.name, spec.version)) {
     manifest::Manifest old = repo.read_manifest(*existing);
-    if (manifest::same_content(old, m)) return PackResult{*existing, std::move(old), false};
-    throw ConflictError(spec.name + ":" + spec.version + " already exists with other content (sha256:" +
-                        existing->substr(0, 12) +
+    if (manifest::same_content(old, stored)) return PackResult{*existing, std::move(old), false};
+    throw ConflictError(spec.name + ":" + spec.version +
+                        " already exists with other content (sha256:" + existing->substr(0, 12) +
                         "); versions are immutable, pick a new version");
   }
 
@@ -105,15 +109,15 @@ PackResult pack(Repository& repo, const manifest::Spec& spec, unsigned jobs) {
   std::string winner;
   switch (repo.create_tag(spec.name, spec.version, digest, &winner)) {
     case Repository::TagResult::kCreated:
-      return PackResult{digest, std::move(m), true};
+      return PackResult{digest, std::move(stored), true};
     case Repository::TagResult::kUnchanged:
-      return PackResult{digest, std::move(m), false};
+      return PackResult{digest, std::move(stored), false};
     case Repository::TagResult::kConflict:
       break;
   }
   // Another pack of the same version won the race; fine if it packed the same.
   manifest::Manifest other = repo.read_manifest(winner);
-  if (manifest::same_content(other, m)) return PackResult{winner, std::move(other), false};
+  if (manifest::same_content(other, stored)) return PackResult{winner, std::move(other), false};
   throw ConflictError(spec.name + ":" + spec.version + " was just created by another writer with " +
                       "other content (sha256:" + winner.substr(0, 12) + ")");
 }

@@ -27,7 +27,9 @@ std::optional<stdfs::path> as_repository(const stdfs::path& p) {
   return std::nullopt;
 }
 
-std::string ref_content(const std::string& digest) { return "sha256:" + digest + "\n"; }
+std::string ref_content(const std::string& digest) {
+  return "sha256:" + digest + "\n";
+}
 
 // Walks refs/<kind>/ and yields (name, label, digest); the last path
 // component is the label (versions cannot hold '/'), the rest is the name.
@@ -123,7 +125,8 @@ std::string Repository::read_manifest_bytes(const std::string& hex) const {
     throw NotFoundError("manifest sha256:" + hex + " is missing from the store: run mlpack fsck");
   }
   if (crypto::sha256_hex(bytes) != hex) {
-    throw IntegrityError("manifest sha256:" + hex + " is corrupt (digest mismatch): run mlpack fsck");
+    throw IntegrityError("manifest sha256:" + hex +
+                         " is corrupt (digest mismatch): run mlpack fsck");
   }
   return bytes;
 }
@@ -212,7 +215,9 @@ std::vector<std::string> Repository::find_objects(const std::string& prefix) con
   return out;
 }
 
-std::vector<std::string> Repository::all_objects() const { return find_objects(""); }
+std::vector<std::string> Repository::all_objects() const {
+  return find_objects("");
+}
 
 std::string Repository::resolve(const manifest::Ref& ref) const {
   using Kind = manifest::Ref::Kind;

@@ -113,8 +113,8 @@ TempFile::~TempFile() {
 }
 
 void TempFile::write(std::string_view data) {
-  write_all(fd_.get(),
-            std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()), path_);
+  write_all(fd_.get(), std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()),
+            path_);
 }
 
 void TempFile::sync() {
@@ -144,7 +144,9 @@ bool TempFile::commit_exclusive(const stdfs::path& target) {
   return true;
 }
 
-void TempFile::discard() { live_ = false; }
+void TempFile::discard() {
+  live_ = false;
+}
 
 TempDir::TempDir(const stdfs::path& parent, std::string_view prefix) {
   for (int attempt = 0; attempt < 16; ++attempt) {
@@ -158,7 +160,9 @@ TempDir::TempDir(const stdfs::path& parent, std::string_view prefix) {
   throw RuntimeError("cannot create a temp folder in " + parent.string());
 }
 
-TempDir::TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
+TempDir::TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) {
+  other.path_.clear();
+}
 
 TempDir::~TempDir() {
   if (!path_.empty()) {

@@ -15,8 +15,12 @@ void emit(std::string_view prefix, std::string_view message) {
 }
 }  // namespace
 
-void set_level(Level l) { g_level = l; }
-Level level() { return g_level; }
+void set_level(Level l) {
+  g_level = l;
+}
+Level level() {
+  return g_level;
+}
 
 void warn(std::string_view message) {
   if (g_level >= Level::kNormal) emit("warning: ", message);

@@ -30,11 +30,11 @@ TEST_CASE("spec from file, with flags and --set overriding it") {
   CHECK(spec.model["path"].Scalar() == "model");
   std::vector<std::pair<std::string, std::string>> files;
   for (const auto& f : spec.files) files.emplace_back(f.path, f.role);
-  CHECK(files == std::vector<std::pair<std::string, std::string>>{
-                     {"model/sub/config.json", "model"},
-                     {"model/weights.bin", "model"},
-                     {"pre.yaml", "preprocessing"},
-                     {"metrics.json", "metadata"}});
+  CHECK(files ==
+        std::vector<std::pair<std::string, std::string>>{{"model/sub/config.json", "model"},
+                                                         {"model/weights.bin", "model"},
+                                                         {"pre.yaml", "preprocessing"},
+                                                         {"metrics.json", "metadata"}});
 }
 
 TEST_CASE("malformed specs name the file and line") {

@@ -113,7 +113,8 @@ TEST_CASE("gc removes unreachable objects and temp files, fsck finds corruption"
   CHECK(bad.problems[0].kind == "corrupt-object");
   stdfs::remove(repo.object_path(crypto::sha256_hex("steps: []\n")));
   bool missing = false;
-  for (const auto& p : store::check_repository(repo).problems) missing |= p.kind == "missing-object";
+  for (const auto& p : store::check_repository(repo).problems)
+    missing |= p.kind == "missing-object";
   CHECK(missing);
   (void)digest;
 }

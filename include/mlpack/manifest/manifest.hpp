@@ -18,7 +18,8 @@ inline constexpr const char* kApiVersion = "mlpack.dev/v1";
 
 // Roles a file can play; anything else is refused.
 bool is_valid_role(std::string_view role);
-inline constexpr const char* kRoles = "model, preprocessing, metadata, requirements, code, data, docs, other";
+inline constexpr const char* kRoles =
+    "model, preprocessing, metadata, requirements, code, data, docs, other";
 
 struct FileEntry {
   std::string path;  // relative, '/'-separated, no '..'

@@ -8,7 +8,7 @@
 
 namespace mlpack::manifest {
 
-bool is_valid_name(std::string_view name);     // [a-z0-9][a-z0-9._-]{0,127}, '/'-namespaced
+bool is_valid_name(std::string_view name);      // [a-z0-9][a-z0-9._-]{0,127}, '/'-namespaced
 bool is_valid_version(std::string_view label);  // [A-Za-z0-9][A-Za-z0-9._-]{0,127}; also stages
 
 void check_name(std::string_view name);  // throws UsageError showing the rule
