@@ -234,7 +234,9 @@ void export_artifact(const store::Repository& repo, const std::string& digest,
   const std::time_t mtime = parse_created(m.created);
 
   stdfs::path dir = out.parent_path().empty() ? stdfs::path(".") : out.parent_path();
-  fs::TempFile tmp(dir, "." + out.filename().string() + ".tmp-");
+  std::string temp_prefix = out.filename().string();
+  temp_prefix.insert(0, 1, '.').append(".tmp-");
+  fs::TempFile tmp(dir, temp_prefix);
   {
     WriteArchive a(archive_write_new());
     // pax_restricted writes plain ustar headers unless a field needs pax, so

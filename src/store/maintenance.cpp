@@ -130,11 +130,27 @@ FsckReport check_repository(const Repository& repo) {
       }
     }
   };
-  try {
-    for (const auto& t : repo.list_tags()) check_root(t.name + ":" + t.version, t.digest);
-    for (const auto& s : repo.list_stages()) check_root(s.name + "@" + s.stage, s.digest);
-  } catch (const IntegrityError& e) {
-    problem("bad-ref", "", e.what());
+  // Ref by ref (not list_tags, which stops at the first corrupt one), so one
+  // bad ref cannot hide the problems of the refs after it.
+  for (const auto& [kind, sep] : {std::pair{"tags", ":"}, std::pair{"stages", "@"}}) {
+    const stdfs::path base = repo.root() / "refs" / kind;
+    std::vector<stdfs::path> paths;
+    std::error_code ec;
+    for (auto it = stdfs::recursive_directory_iterator(base, ec);
+         !ec && it != stdfs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_regular_file()) paths.push_back(it->path());
+    }
+    std::sort(paths.begin(), paths.end());
+    for (const auto& p : paths) {
+      const std::string name = p.parent_path().lexically_relative(base).generic_string();
+      const std::string label = p.filename().string();
+      if (!manifest::is_valid_name(name) || !manifest::is_valid_version(label)) continue;
+      try {
+        check_root(name + sep + label, read_ref_file(p));
+      } catch (const Error& e) {
+        problem("bad-ref", "", e.what());
+      }
+    }
   }
   std::sort(report.problems.begin(), report.problems.end(),
             [](const FsckProblem& a, const FsckProblem& b) {
