@@ -2,6 +2,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <locale.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -35,6 +36,29 @@ using Entry = std::unique_ptr<archive_entry, EntryFree>;
 constexpr const char* kManifestName = "manifest.yaml";
 constexpr const char* kSignatureName = "manifest.yaml.minisig";
 constexpr const char* kFilesPrefix = "files/";
+
+// Manifest paths are UTF-8 and pax stores UTF-8, but libarchive converts
+// names through the thread's LC_CTYPE, which is "C" here (no setlocale) and
+// refuses every non-ASCII name. Archive work runs under C.UTF-8 so the
+// bytes never depend on the user's locale.
+class Utf8Ctype {
+ public:
+  Utf8Ctype() : locale_(::newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0))) {
+    if (locale_) previous_ = ::uselocale(locale_);
+  }
+  ~Utf8Ctype() {
+    if (locale_) {
+      ::uselocale(previous_);
+      ::freelocale(locale_);
+    }
+  }
+  Utf8Ctype(const Utf8Ctype&) = delete;
+  Utf8Ctype& operator=(const Utf8Ctype&) = delete;
+
+ private:
+  locale_t locale_;
+  locale_t previous_ = LC_GLOBAL_LOCALE;
+};
 
 std::string error_of(struct archive* a) {
   const char* s = archive_error_string(a);
@@ -108,6 +132,7 @@ std::string read_small_entry(struct archive* a, std::size_t limit, const std::st
 }
 
 ArchiveHead walk(const stdfs::path& file, const ArchiveVisitor* visitor) {
+  Utf8Ctype utf8;
   std::error_code ec;
   if (!stdfs::is_regular_file(file, ec)) throw NotFoundError("archive not found: " + file.string());
   ReadArchive a(archive_read_new());
@@ -238,6 +263,7 @@ void export_artifact(const store::Repository& repo, const std::string& digest,
   temp_prefix.insert(0, 1, '.').append(".tmp-");
   fs::TempFile tmp(dir, temp_prefix);
   {
+    Utf8Ctype utf8;
     WriteArchive a(archive_write_new());
     // pax_restricted writes plain ustar headers unless a field needs pax, so
     // plain tar reads it and the same artifact always gives the same bytes.

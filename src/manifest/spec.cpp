@@ -486,9 +486,10 @@ std::string creation_time() {
   if (const char* sde = std::getenv("SOURCE_DATE_EPOCH"); sde && *sde) {
     char* end = nullptr;
     long long v = std::strtoll(sde, &end, 10);
-    if (*end != '\0' || v < 0) {
-      throw UsageError("SOURCE_DATE_EPOCH must be a number of seconds since 1970, got '" +
-                       std::string(sde) + "'");
+    // Up to 9999-12-31T23:59:59Z: the manifest's time has four-digit years.
+    if (*end != '\0' || v < 0 || v > 253402300799LL || !(*sde >= '0' && *sde <= '9')) {
+      throw UsageError("SOURCE_DATE_EPOCH must be a number of seconds since 1970 (at most " +
+                       std::string("253402300799, the end of year 9999), got '") + sde + "'");
     }
     t = static_cast<std::time_t>(v);
   }

@@ -159,6 +159,10 @@ Repository::TagResult Repository::create_tag(const std::string& name, const std:
     fs::fsync_dir(dir);
     return TagResult::kCreated;
   }
+  if (stdfs::is_directory(dir / version, ec)) {
+    throw ConflictError("cannot create tag " + name + ":" + version + ": " + name + "/" + version +
+                        " is already a namespace of other models");
+  }
   std::string current = read_ref_file(dir / version);
   if (existing) *existing = current;
   return current == digest ? TagResult::kUnchanged : TagResult::kConflict;

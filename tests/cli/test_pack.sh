@@ -158,6 +158,28 @@ step "metadata-only change is a change too"
 expect_exit 5 mlp pack m1 --set metrics.accuracy=0.1
 expect_eq "$(store_state repo)" "$before" "store after a refused metadata change"
 
+step "concurrent packs of one version with different content: one wins, the rest exit 5"
+pids=()
+for i in 1 2 3 4 5 6; do
+  make_model "race$i" race v1 "racer $i"
+  "$MLPACK" pack "race$i" >"race$i.out" 2>"race$i.err" &
+  pids+=($!)
+done
+winners=0
+for i in 1 2 3 4 5 6; do
+  rc=0
+  wait "${pids[$((i - 1))]}" || rc=$?
+  case $rc in
+    0) winners=$((winners + 1)); winner=$i ;;
+    5) [[ $(wc -l <"race$i.err") -eq 1 ]] || fail "racer $i: stderr is not one line" ;;
+    *) fail "racer $i exited $rc: $(cat "race$i.err")" ;;
+  esac
+done
+expect_eq "$winners" "1" "racers that created race:v1"
+ok mlp path race:v1 --role model
+cmp -s "$(cat "$OUT")" "race$winner/model.joblib" || fail "race:v1 is not the winner's model"
+ok mlp fsck
+
 step "SOURCE_DATE_EPOCH pins created; fresh repos give byte-identical manifests"
 new_repo r1
 new_repo r2
@@ -183,8 +205,31 @@ created=$(json "$OUT" 'd["manifest"]["created"]')
 tc=$(date -u -d "$created" +%s)
 ((tc >= t0 - 1 && tc <= t0 + 60)) || fail "created $created is not the time of packing"
 step "a bad SOURCE_DATE_EPOCH is a usage error"
-SOURCE_DATE_EPOCH=yesterday expect_exit 2 mlp -C r3 pack repro -t repro:v2
-expect_contains "$ERR" "SOURCE_DATE_EPOCH"
+for bad in yesterday -1 " 5" 1e9 99999999999999999 253402300800; do
+  SOURCE_DATE_EPOCH=$bad expect_exit 2 mlp -C r3 pack repro -t repro:v2
+  expect_contains "$ERR" "SOURCE_DATE_EPOCH"
+done
+expect_exit 4 mlp -C r3 inspect repro:v2
+step "the last second of year 9999 is the latest SOURCE_DATE_EPOCH"
+SOURCE_DATE_EPOCH=253402300799 ok mlp -C r3 pack repro -t repro:v9999
+ok mlp -C r3 inspect repro:v9999 --json
+expect_eq "$(json "$OUT" 'd["manifest"]["created"]')" "9999-12-31T23:59:59Z" "created at the end of 9999"
+SOURCE_DATE_EPOCH=0 ok mlp -C r3 pack repro -t repro:v0
+ok mlp -C r3 inspect repro:v0 --json
+expect_eq "$(json "$OUT" 'd["manifest"]["created"]')" "1970-01-01T00:00:00Z" "created at the epoch"
+
+step "parallel hashing does not change the manifest"
+mkdir -p many/m
+for i in $(seq 1 150); do head -c $((i * 97)) /dev/urandom >"many/m/part-$i.bin"; done
+SOURCE_DATE_EPOCH=1700000000 ok mlp -C r1 pack many --model m --no-preprocessing -t many:v1 -j 1 --json
+j1=$(digest_of "$OUT")
+SOURCE_DATE_EPOCH=1700000000 ok mlp -C r2 pack many --model m --no-preprocessing -t many:v1 -j 8 --json
+expect_eq "$(digest_of "$OUT")" "$j1" "digest with -j 1 and -j 8"
+expect_eq "$(json "$OUT" 'len(d["files"])')" "150" "files packed in parallel"
+for i in 1 77 150; do
+  expect_eq "$(json "$OUT" "[f['sha256'] for f in d['files'] if f['path'] == 'm/part-$i.bin'][0]")" \
+    "$(sha256 "many/m/part-$i.bin")" "sha256 of part-$i.bin"
+done
 
 step "git commit of the model folder"
 make_model gitm gitm v1
