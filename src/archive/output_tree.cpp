@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <unistd.h>
+
 #include <cerrno>
 
 #include "mlpack/manifest/manifest.hpp"
@@ -11,9 +13,23 @@ namespace mlpack::archive {
 namespace stdfs = std::filesystem;
 
 OutputTree::OutputTree(stdfs::path dir) : dir_(std::move(dir)) {
+  std::vector<stdfs::path> missing;
+  for (stdfs::path p = dir_; !p.empty() && !stdfs::exists(p); p = p.parent_path()) {
+    missing.push_back(p);
+    if (p == p.parent_path()) break;
+  }
   std::error_code ec;
   stdfs::create_directories(dir_, ec);
   if (ec) throw RuntimeError("cannot create " + dir_.string() + ": " + ec.message());
+  created_dirs_.assign(missing.rbegin(), missing.rend());
+}
+
+OutputTree::~OutputTree() {
+  if (committed_) return;
+  pending_.clear();  // unlinks the temp files
+  for (auto it = created_dirs_.rbegin(); it != created_dirs_.rend(); ++it) {
+    ::rmdir(it->c_str());  // only succeeds when empty, as intended
+  }
 }
 
 fs::TempFile& OutputTree::open(const std::string& relative_path) {
@@ -34,7 +50,9 @@ fs::TempFile& OutputTree::open(const std::string& relative_path) {
         throw IntegrityError("cannot write " + relative_path + ": " + parent.string() +
                              " is not a folder");
       }
-    } else if (::mkdir(parent.c_str(), 0755) != 0 && errno != EEXIST) {
+    } else if (::mkdir(parent.c_str(), 0755) == 0) {
+      created_dirs_.push_back(parent);
+    } else if (errno != EEXIST) {
       throw_system_error("cannot create " + parent.string(), errno);
     }
   }
@@ -54,6 +72,7 @@ void OutputTree::commit() {
   }
   for (auto& [file, target] : pending_) file.commit_replace(target);
   pending_.clear();
+  committed_ = true;
   fs::fsync_dir(dir_);
 }
 

@@ -24,7 +24,7 @@ void register_import(CLI::App& app, Context& ctx) {
       out.set("name", m.name);
       out.set("version", m.version);
       out.set("digest", "sha256:" + r.head.digest);
-      out.set("created", r.created);
+      out.set("new", r.created);
       out.set("size", m.total_size());
       print_json(out);
     } else {

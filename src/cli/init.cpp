@@ -16,7 +16,7 @@ void register_init(CLI::App& app, Context& ctx) {
     if (*json) {
       json::Value out = json::Value::object();
       out.set("path", repo.root().string());
-      out.set("created", created);
+      out.set("new", created);
       print_json(out);
     } else {
       std::cout << (created ? "Initialised empty mlpack repository in "

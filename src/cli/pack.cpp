@@ -70,7 +70,7 @@ void register_pack(CLI::App& app, Context& ctx) {
       out.set("name", spec.name);
       out.set("version", spec.version);
       out.set("digest", "sha256:" + result.digest);
-      out.set("created", result.created);
+      out.set("new", result.created);
       out.set("size", result.manifest.total_size());
       json::Value files = json::Value::array();
       for (const auto& f : result.manifest.files) {

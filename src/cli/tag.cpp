@@ -35,7 +35,7 @@ void register_tag(CLI::App& app, Context& ctx) {
       out.set("name", nv.name);
       out.set("version", nv.version);
       out.set("digest", "sha256:" + digest);
-      out.set("created", created);
+      out.set("new", created);
       print_json(out);
     } else {
       std::cout << (created ? "tagged " : "already tagged ") << nv.str() << " -> "

@@ -127,11 +127,11 @@ class FileCollector {
     std::error_code ec;
     auto st = stdfs::status(source, ec);
     if (ec || !stdfs::exists(st)) {
-      throw NotFoundError(ctx_.file +
-                          (where.IsDefined() && !where.Mark().is_null()
-                               ? ":" + std::to_string(where.Mark().line + 1)
-                               : std::string()) +
-                          ": " + role + " file not found: " + source.string());
+      // Nodes set from flags carry no mark: blame the command line, not the spec.
+      const bool from_spec = where.IsDefined() && !where.Mark().is_null();
+      throw NotFoundError(
+          (from_spec ? ctx_.file + ":" + std::to_string(where.Mark().line + 1) : "command line") +
+          ": " + role + " file not found: " + source.string());
     }
     std::string top = artifact_path_for(base_, source);
     if (stdfs::is_regular_file(st)) {
@@ -307,7 +307,8 @@ Spec load_spec(const PackRequest& req) {
     const std::string key = kv.first.Scalar();
     if (key != "path" && key != "format") spec.model[key] = kv.second;
   }
-  spec.model["path"] = files.add(model_path, "model", model_format, model["path"]);
+  spec.model["path"] =
+      files.add(model_path, "model", model_format, req.model ? YAML::Node() : model["path"]);
 
   const YAML::Node pre = doc["preprocessing"];
   if (pre.IsDefined() && !pre.IsNull()) {
@@ -319,7 +320,8 @@ Spec load_spec(const PackRequest& req) {
     }
     const std::string pre_path = ctx.string_field(pre, "path", "preprocessing.path");
     if (!pre_path.empty()) {
-      spec.preprocessing["path"] = files.add(pre_path, "preprocessing", "", pre["path"]);
+      spec.preprocessing["path"] =
+          files.add(pre_path, "preprocessing", "", req.preprocessing ? YAML::Node() : pre["path"]);
       spec.has_preprocessing = true;
     }
     const YAML::Node schema = pre["input_schema"];
@@ -394,7 +396,9 @@ Spec load_spec(const PackRequest& req) {
         throw UsageError(p.string() + ": " + inline_key + " must be a mapping of names to values");
       }
       values = loaded;
-      files.add(file, "metadata", "", doc[file_key]);
+      const bool from_flag = std::string(file_key) == "metrics_file" ? req.metrics_file.has_value()
+                                                                     : req.params_file.has_value();
+      files.add(file, "metadata", "", from_flag ? YAML::Node() : doc[file_key]);
     }
     const YAML::Node inline_values = doc[inline_key];
     if (inline_values.IsDefined() && !inline_values.IsNull()) {

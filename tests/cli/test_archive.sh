@@ -69,7 +69,7 @@ new_repo r2
 ok mlp -C r2 import a1.mlpack --json
 expect_eq "$(digest_of "$OUT")" "$d1" "import --json digest"
 expect_eq "$(json "$OUT" 'd["name"] + ":" + d["version"]')" "iris:v1" "import --json name"
-expect_eq "$(json "$OUT" 'd["created"]')" "true" "import --json created"
+expect_eq "$(json "$OUT" 'd["new"]')" "true" "import --json created"
 ok mlp -C r2 inspect iris:v1 --json
 expect_eq "$(digest_of "$OUT")" "$d1" "digest after import"
 cmp "r2/.mlpack/objects/sha256/${d1:0:2}/$d1" "$manifest_obj" || fail "imported manifest differs"
@@ -80,7 +80,7 @@ cmp a1.mlpack b1.mlpack || fail "export from another repository differs"
 step "importing again is a no-op"
 before=$(store_state r2)
 ok mlp -C r2 import a1.mlpack --json
-expect_eq "$(json "$OUT" 'd["created"]')" "false" "import --json created on a repeat"
+expect_eq "$(json "$OUT" 'd["new"]')" "false" "import --json created on a repeat"
 expect_eq "$(store_state r2)" "$before" "store after a repeated import"
 step "import of a zstd archive"
 new_repo r3

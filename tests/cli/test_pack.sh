@@ -13,7 +13,7 @@ step "pack from mlpack.yaml"
 make_model m1
 ok mlp pack m1 --json
 expect_eq "$(json "$OUT" 'd["name"] + ":" + d["version"]')" "iris:v1" "packed name:version"
-expect_eq "$(json "$OUT" 'd["created"]')" "true" "pack --json created"
+expect_eq "$(json "$OUT" 'd["new"]')" "true" "pack --json created"
 d1=$(digest_of "$OUT")
 [[ $d1 =~ ^[0-9a-f]{64}$ ]] || fail "digest is not 64 hex digits: $d1"
 # The digest names the manifest object, and is its SHA-256.
@@ -139,7 +139,7 @@ SOURCE_DATE_EPOCH=1000 ok mlp pack m1 -t same:v1 --json
 s1=$(digest_of "$OUT")
 SOURCE_DATE_EPOCH=999999 ok mlp pack m1 -t same:v1 --json
 expect_eq "$(digest_of "$OUT")" "$s1" "digest of a repack"
-expect_eq "$(json "$OUT" 'd["created"]')" "false" "repack --json created"
+expect_eq "$(json "$OUT" 'd["new"]')" "false" "repack --json created"
 ok mlp pack m1 -t same:v1
 expect_contains "$OUT" "unchanged"
 ok mlp inspect same:v1 --json

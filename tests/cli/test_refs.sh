@@ -74,12 +74,12 @@ ok mlp tag iris:v1 iris:stable
 ok mlp inspect iris:stable --json
 expect_eq "$(digest_of "$OUT")" "$d1" "digest of the new tag"
 ok mlp tag "sha256:${d2:0:12}" team/iris:v2 --json
-expect_eq "$(json "$OUT" 'd["created"]')" "true" "tag --json created"
+expect_eq "$(json "$OUT" 'd["new"]')" "true" "tag --json created"
 ok mlp inspect team/iris:v2 --json
 expect_eq "$(digest_of "$OUT")" "$d2" "digest of a tag made from a digest"
 step "tagging the same digest again is a no-op"
 ok mlp tag iris:v1 iris:stable --json
-expect_eq "$(json "$OUT" 'd["created"]')" "false" "tag --json created on a repeat"
+expect_eq "$(json "$OUT" 'd["new"]')" "false" "tag --json created on a repeat"
 step "tag to an existing version with another digest exits 5"
 before=$(store_state repo)
 expect_exit 5 mlp tag iris:v2 iris:stable

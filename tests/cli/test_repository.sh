@@ -20,10 +20,10 @@ expect_eq "$(store_state work)" "$before" "store after a second init"
 step "init --json"
 mkdir jsoninit
 ok mlp -C jsoninit init --json
-expect_eq "$(json "$OUT" 'd["created"]')" "true" "init --json created"
+expect_eq "$(json "$OUT" 'd["new"]')" "true" "init --json created"
 expect_eq "$(json "$OUT" 'd["path"]')" "$TMP/jsoninit/.mlpack" "init --json path"
 (cd jsoninit && ok mlp init --json)
-expect_eq "$(json "$OUT" 'd["created"]')" "false" "init --json created on re-init"
+expect_eq "$(json "$OUT" 'd["new"]')" "false" "init --json created on re-init"
 
 step "discovery from a subfolder"
 mkdir -p work/a/b/c

@@ -16,6 +16,10 @@ namespace mlpack::archive {
 class OutputTree {
  public:
   explicit OutputTree(std::filesystem::path dir);
+  // Without a commit, removes the temp files and the folders it created.
+  ~OutputTree();
+  OutputTree(const OutputTree&) = delete;
+  OutputTree& operator=(const OutputTree&) = delete;
   // A temp file that becomes `relative_path` on commit; the path must be safe.
   fs::TempFile& open(const std::string& relative_path);
   void commit();
@@ -24,6 +28,8 @@ class OutputTree {
  private:
   std::filesystem::path dir_;
   std::vector<std::pair<fs::TempFile, std::filesystem::path>> pending_;
+  std::vector<std::filesystem::path> created_dirs_;  // in creation order
+  bool committed_ = false;
 };
 
 }  // namespace mlpack::archive
