@@ -72,17 +72,7 @@ void register_pack(CLI::App& app, Context& ctx) {
       out.set("digest", "sha256:" + result.digest);
       out.set("new", result.created);
       out.set("size", result.manifest.total_size());
-      json::Value files = json::Value::array();
-      for (const auto& f : result.manifest.files) {
-        json::Value e = json::Value::object();
-        e.set("path", f.path);
-        e.set("role", f.role);
-        e.set("size", f.size);
-        e.set("sha256", f.sha256);
-        e.set("format", f.format);
-        files.push(std::move(e));
-      }
-      out.set("files", std::move(files));
+      out.set("files", manifest::files_to_json(result.manifest.files));
       print_json(out);
     } else if (result.created) {
       std::cout << "packed " << label << " " << short_digest(result.digest) << " ("

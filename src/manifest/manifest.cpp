@@ -263,8 +263,14 @@ json::Value manifest_to_json(const Manifest& m) {
   j.set("params", yaml_to_json(m.params));
   j.set("metrics", yaml_to_json(m.metrics));
   j.set("metric_goals", yaml_to_json(m.metric_goals));
+  j.set("files", files_to_json(m.files));
+  j.set("size", m.total_size());
+  return j;
+}
+
+json::Value files_to_json(const std::vector<FileEntry>& entries) {
   json::Value files = json::Value::array();
-  for (const auto& f : m.files) {
+  for (const auto& f : entries) {
     json::Value e = json::Value::object();
     e.set("path", f.path);
     e.set("role", f.role);
@@ -273,9 +279,7 @@ json::Value manifest_to_json(const Manifest& m) {
     e.set("format", f.format);
     files.push(std::move(e));
   }
-  j.set("files", std::move(files));
-  j.set("size", m.total_size());
-  return j;
+  return files;
 }
 
 }  // namespace mlpack::manifest

@@ -67,6 +67,7 @@ bool is_safe_relative_path(std::string_view path);
 // or null keep that type; quoted scalars stay strings.
 json::Value yaml_to_json(const YAML::Node& node);
 json::Value manifest_to_json(const Manifest& m);
+json::Value files_to_json(const std::vector<FileEntry>& files);
 
 // Emits a free-form node so that it reads back with the same scalars
 // (quoted strings stay quoted).
