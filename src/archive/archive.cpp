@@ -179,11 +179,11 @@ ArchiveHead walk(const stdfs::path& file, const ArchiveVisitor* visitor) {
         throw IntegrityError(where + " is not an mlpack archive: the first entry is '" + name +
                              "', not manifest.yaml");
       }
-      ArchiveHead h;
-      h.manifest_bytes = read_small_entry(a.get(), kMaxManifestBytes, name);
-      h.digest = crypto::sha256_hex(h.manifest_bytes);
-      h.manifest = manifest::read_manifest(h.manifest_bytes, where);
-      head = std::move(h);
+      std::string bytes = read_small_entry(a.get(), kMaxManifestBytes, name);
+      std::string digest = crypto::sha256_hex(bytes);
+      manifest::Manifest parsed = manifest::read_manifest(bytes, where);
+      head.emplace(
+          ArchiveHead{std::move(bytes), std::move(digest), std::move(parsed), std::nullopt});
       for (const auto& f : head->manifest.files) expected[f.path] = &f;
       continue;
     }
@@ -341,8 +341,7 @@ ImportResult import_archive(store::Repository& repo, const stdfs::path& file) {
     txn.add(store::StagedObject{f.sha256, f.size, std::move(*current)});
     current.reset();
   };
-  ImportResult result;
-  result.head = walk_archive(file, visitor);
+  ImportResult result{walk_archive(file, visitor), false};
   store::ObjectWriter manifest_writer(repo);
   manifest_writer.write(result.head.manifest_bytes);
   txn.add(manifest_writer.finish());

@@ -20,19 +20,15 @@ std::string Artifact::label() const {
 
 Artifact resolve_artifact(const Context& ctx, const std::string& ref_text) {
   manifest::Ref ref = manifest::parse_ref(ref_text);
-  Artifact a;
-  a.ref_text = ref_text;
   if (ref.kind == manifest::Ref::Kind::kArchiveFile) {
     archive::ArchiveHead head = archive::read_archive_head(ref.file);
-    a.digest = head.digest;
-    a.manifest = std::move(head.manifest);
-    a.archive_file = std::filesystem::path(ref.file);
-    return a;
+    return Artifact{head.digest, std::move(head.manifest), std::filesystem::path(ref.file),
+                    ref_text};
   }
   store::Repository repo = ctx.open_repository();
-  a.digest = repo.resolve(ref);
-  a.manifest = repo.read_manifest(a.digest);
-  return a;
+  std::string digest = repo.resolve(ref);
+  manifest::Manifest m = repo.read_manifest(digest);
+  return Artifact{std::move(digest), std::move(m), std::nullopt, ref_text};
 }
 
 CLI::App* add_command(CLI::App& app, const std::string& name, const std::string& description,
@@ -65,6 +61,10 @@ std::string format_size(std::uint64_t bytes) {
 
 std::string short_digest(const std::string& hex) {
   return "sha256:" + hex.substr(0, 12);
+}
+
+std::string count_of(std::size_t n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
 }
 
 void Table::print() const {

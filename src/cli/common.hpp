@@ -44,7 +44,9 @@ CLI::App* add_command(CLI::App& app, const std::string& name, const std::string&
 
 void print_json(const json::Value& value);
 std::string format_size(std::uint64_t bytes);
-std::string short_digest(const std::string& hex);  // sha256:<first 12>
+std::string short_digest(const std::string& hex);
+std::string count_of(std::size_t n,
+                     const std::string& noun);  // "1 file", "2 files"  // sha256:<first 12>
 
 // A table for human output: columns padded to the widest cell.
 class Table {

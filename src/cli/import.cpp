@@ -29,8 +29,8 @@ void register_import(CLI::App& app, Context& ctx) {
       print_json(out);
     } else {
       std::cout << (r.created ? "imported " : "already present: ") << m.name << ":" << m.version
-                << " " << short_digest(r.head.digest) << " (" << m.files.size() << " files, "
-                << format_size(m.total_size()) << ")\n";
+                << " " << short_digest(r.head.digest) << " (" << count_of(m.files.size(), "file")
+                << ", " << format_size(m.total_size()) << ")\n";
     }
   });
 }

@@ -76,7 +76,7 @@ void register_pack(CLI::App& app, Context& ctx) {
       print_json(out);
     } else if (result.created) {
       std::cout << "packed " << label << " " << short_digest(result.digest) << " ("
-                << result.manifest.files.size() << " files, "
+                << count_of(result.manifest.files.size(), "file") << ", "
                 << format_size(result.manifest.total_size()) << ")\n";
     } else {
       std::cout << label << " unchanged " << short_digest(result.digest)

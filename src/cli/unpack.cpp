@@ -53,8 +53,8 @@ void register_unpack(CLI::App& app, Context& ctx) {
       out.set("files", std::move(files));
       print_json(out);
     } else {
-      std::cout << "unpacked " << a.label() << " (" << count << " files, " << format_size(bytes)
-                << ") to " << o->dir << '\n';
+      std::cout << "unpacked " << a.label() << " (" << count_of(count, "file") << ", "
+                << format_size(bytes) << ") to " << o->dir << '\n';
     }
   });
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -112,13 +113,14 @@ FsckReport check_repository(const Repository& repo) {
       return;
     }
     if (!checked_manifests.insert(hex).second) return;
-    manifest::Manifest m;
+    std::optional<manifest::Manifest> read;
     try {
-      m = repo.read_manifest(hex);
+      read.emplace(repo.read_manifest(hex));
     } catch (const Error& e) {
       problem("bad-manifest", hex, std::string(e.what()) + " (for " + ref + ")");
       return;
     }
+    const manifest::Manifest& m = *read;
     for (const auto& f : m.files) {
       struct stat st {};
       if (::stat(repo.object_path(f.sha256).c_str(), &st) != 0) {

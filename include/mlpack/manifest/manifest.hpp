@@ -30,6 +30,14 @@ struct FileEntry {
 };
 
 struct Manifest {
+  Manifest() = default;
+  Manifest(const Manifest&) = default;
+  Manifest(Manifest&&) = default;
+  // No assignment: assigning a YAML::Node writes through to every node it
+  // shares data with, so `a = b` could silently rewrite a third manifest.
+  Manifest& operator=(const Manifest&) = delete;
+  Manifest& operator=(Manifest&&) = delete;
+
   std::string name;
   std::string version;
   std::string description;
