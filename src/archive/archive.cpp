@@ -253,7 +253,7 @@ bool wants(const RoleSet& roles, const manifest::FileEntry& f) {
 }
 
 void export_artifact(const store::Repository& repo, const std::string& digest,
-                     const stdfs::path& out, bool zstd) {
+                     const stdfs::path& out, bool zstd, const std::optional<std::string>& signature) {
   const std::string bytes = repo.read_manifest_bytes(digest);
   const manifest::Manifest m = manifest::read_manifest(bytes, "sha256:" + digest.substr(0, 12));
   const std::time_t mtime = parse_created(m.created);
@@ -277,6 +277,10 @@ void export_artifact(const store::Repository& repo, const std::string& digest,
     }
     write_entry_header(a.get(), kManifestName, bytes.size(), mtime, out);
     write_data(a.get(), bytes.data(), bytes.size(), out);
+    if (signature) {
+      write_entry_header(a.get(), kSignatureName, signature->size(), mtime, out);
+      write_data(a.get(), signature->data(), signature->size(), out);
+    }
     std::vector<std::uint8_t> buffer(store::kCopyBufferBytes);
     for (const auto& f : m.files) {
       write_entry_header(a.get(), kFilesPrefix + f.path, f.size, mtime, out);
@@ -318,18 +322,20 @@ ArchiveHead walk_archive(const stdfs::path& file, const ArchiveVisitor& visitor)
   return walk(file, &visitor);
 }
 
-ImportResult import_archive(store::Repository& repo, const stdfs::path& file) {
+ImportResult import_archive(store::Repository& repo, const stdfs::path& file,
+                            const HeadCheck& check) {
   fs::FileLock lock(repo.lock_path(), fs::FileLock::Mode::kShared);
   store::Transaction txn(repo);
   std::optional<fs::TempFile> current;
+  manifest::NameVersion binding;
   ArchiveVisitor visitor;
   visitor.on_head = [&](const ArchiveHead& h) {
+    binding = check(h);
     // Refuse a version clash before copying gigabytes.
-    if (auto existing = repo.read_tag(h.manifest.name, h.manifest.version);
+    if (auto existing = repo.read_tag(binding.name, binding.version);
         existing && *existing != h.digest) {
-      throw ConflictError(h.manifest.name + ":" + h.manifest.version +
-                          " already exists with other content (sha256:" + existing->substr(0, 12) +
-                          "); versions are immutable");
+      throw ConflictError(binding.str() + " already exists with other content (sha256:" +
+                          existing->substr(0, 12) + "); versions are immutable");
     }
   };
   visitor.open_output = [&](const manifest::FileEntry&) -> fs::TempFile* {
@@ -341,13 +347,16 @@ ImportResult import_archive(store::Repository& repo, const stdfs::path& file) {
     txn.add(store::StagedObject{f.sha256, f.size, std::move(*current)});
     current.reset();
   };
-  ImportResult result{walk_archive(file, visitor), false};
+  ImportResult result{walk_archive(file, visitor), {}, false};
+  result.binding = binding;
   store::ObjectWriter manifest_writer(repo);
   manifest_writer.write(result.head.manifest_bytes);
   txn.add(manifest_writer.finish());
   txn.commit();
-  result.created = store::tag_artifact(repo, result.head.manifest.name,
-                                       result.head.manifest.version, result.head.digest);
+  if (result.head.signature) {
+    repo.write_signature(result.head.digest, binding.name, binding.version, *result.head.signature);
+  }
+  result.created = store::tag_artifact(repo, binding.name, binding.version, result.head.digest);
   return result;
 }
 
@@ -363,12 +372,16 @@ void unpack_from_store(const store::Repository& repo, const manifest::Manifest& 
   tree.commit();
 }
 
-void unpack_from_archive(const stdfs::path& file, const stdfs::path& dir, const RoleSet& roles) {
+void unpack_from_archive(const stdfs::path& file, const stdfs::path& dir, const RoleSet& roles,
+                         const HeadCheck& check) {
   std::optional<OutputTree> tree;
   fs::TempFile* current = nullptr;
   ArchiveVisitor visitor;
   // The folder is created only once the manifest has been read and checked.
-  visitor.on_head = [&](const ArchiveHead&) { tree.emplace(dir); };
+  visitor.on_head = [&](const ArchiveHead& h) {
+    if (check) check(h);
+    tree.emplace(dir);
+  };
   visitor.open_output = [&](const manifest::FileEntry& f) -> fs::TempFile* {
     if (!wants(roles, f)) return nullptr;
     current = &tree->open(f.path);
@@ -381,7 +394,7 @@ void unpack_from_archive(const stdfs::path& file, const stdfs::path& dir, const 
 
 stdfs::path materialize(const store::Repository& repo, const std::string& digest,
                         const manifest::Manifest& m,
-                        const std::optional<stdfs::path>& archive_file) {
+                        const std::optional<stdfs::path>& archive_file, const HeadCheck& check) {
   const stdfs::path target = repo.cache_dir() / digest;
   std::error_code ec;
   if (stdfs::is_directory(target, ec)) {
@@ -401,7 +414,7 @@ stdfs::path materialize(const store::Repository& repo, const std::string& digest
   stdfs::create_directories(repo.cache_dir(), ec);
   fs::TempDir tmp(repo.cache_dir());
   if (archive_file) {
-    unpack_from_archive(*archive_file, tmp.path(), {});
+    unpack_from_archive(*archive_file, tmp.path(), {}, check);
   } else {
     unpack_from_store(repo, m, tmp.path(), {});
   }

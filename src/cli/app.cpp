@@ -40,6 +40,8 @@ int run(int argc, char** argv) {
   register_unpack(app, ctx);
   register_gc(app, ctx);
   register_fsck(app, ctx);
+  register_key(app, ctx);
+  register_verify(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -6,6 +6,7 @@
 #include "mlpack/archive/archive.hpp"
 #include "mlpack/manifest/names.hpp"
 #include "mlpack/util/error.hpp"
+#include "mlpack/util/log.hpp"
 
 namespace mlpack::cli {
 
@@ -22,13 +23,96 @@ Artifact resolve_artifact(const Context& ctx, const std::string& ref_text) {
   manifest::Ref ref = manifest::parse_ref(ref_text);
   if (ref.kind == manifest::Ref::Kind::kArchiveFile) {
     archive::ArchiveHead head = archive::read_archive_head(ref.file);
-    return Artifact{head.digest, std::move(head.manifest), std::filesystem::path(ref.file),
-                    ref_text};
+    return Artifact{head.digest,     std::move(head.manifest),       std::filesystem::path(ref.file),
+                    ref_text,        std::move(head.manifest_bytes), std::move(head.signature)};
   }
   store::Repository repo = ctx.open_repository();
   std::string digest = repo.resolve(ref);
-  manifest::Manifest m = repo.read_manifest(digest);
-  return Artifact{std::move(digest), std::move(m), std::nullopt, ref_text};
+  std::string bytes = repo.read_manifest_bytes(digest);
+  manifest::Manifest m = manifest::read_manifest(bytes, "sha256:" + digest.substr(0, 12));
+  std::optional<std::string> signature;
+  if (auto entry = repo.signature_for(digest, m, &ref)) signature = std::move(entry->text);
+  return Artifact{std::move(digest), std::move(m), std::nullopt, ref_text, std::move(bytes),
+                  std::move(signature)};
+}
+
+void add_signing_options(CLI::App* cmd, SigningOptions& o) {
+  cmd->add_option("--key", o.key, "Secret key to sign with (default: MLPACK_SIGNING_KEY, "
+                                  "MLPACK_SIGNING_KEY_DATA, then your default key)")
+      ->type_name("FILE");
+  cmd->add_flag("--no-sign", o.no_sign, "Do not sign");
+  cmd->add_flag("--password-stdin", o.password_stdin, "Read the key's password from stdin");
+}
+
+store::Signer make_signer(const SigningOptions& o) {
+  if (o.no_sign) {
+    if (!o.key.empty()) throw UsageError("--key and --no-sign contradict each other");
+    log::warn("not signing (--no-sign): other machines will need --allow-unsigned to take it in");
+    return nullptr;
+  }
+  crypto::Keyring keyring = crypto::Keyring::for_user();
+  std::optional<std::filesystem::path> flag;
+  if (!o.key.empty()) flag = std::filesystem::path(o.key);
+  auto signing = std::make_shared<crypto::SigningKey>(
+      crypto::resolve_signing_key(keyring, flag, crypto::PasswordSource{o.password_stdin}));
+  if (signing->created_default) {
+    log::note("created your signing key " + crypto::minisign::key_id_hex(signing->key.id()) +
+              " at " + signing->origin + " and trusted it; share " + signing->origin +
+              ".pub so others can verify what you pack");
+  }
+  log::debug("signing with key " + crypto::minisign::key_id_hex(signing->key.id()) + " from " +
+             signing->origin);
+  return [signing](std::string_view bytes, const std::string& digest, const std::string& name,
+                   const std::string& version) {
+    return crypto::sign_artifact(signing->key, bytes, name, version, digest);
+  };
+}
+
+std::optional<crypto::VerifiedSignature> check_signature(const std::string& manifest_bytes,
+                                                         const std::optional<std::string>& signature,
+                                                         const std::string& digest,
+                                                         const std::string& label,
+                                                         bool allow_unsigned) {
+  if (!signature) {
+    if (allow_unsigned) {
+      log::warn(label + " is unsigned; accepting it because of --allow-unsigned");
+      return std::nullopt;
+    }
+    throw IntegrityError(label + " is unsigned: refusing it (ask for a signed copy, or pass "
+                                 "--allow-unsigned if you know where it came from)");
+  }
+  crypto::Keyring keyring = crypto::Keyring::for_user();
+  auto parsed = crypto::minisign::Signature::parse(*signature, "the signature of " + label);
+  if (!keyring.find_trusted(parsed.key_id)) {
+    const std::string id = crypto::minisign::key_id_hex(parsed.key_id);
+    if (allow_unsigned) {
+      log::warn(label + " is signed by key " + id +
+                ", which you do not trust; accepting it because of --allow-unsigned");
+      return std::nullopt;
+    }
+    throw IntegrityError(label + " is signed by key " + id +
+                         ", which you do not trust: check where the key came from, then run "
+                         "'mlpack key trust KEY.pub'");
+  }
+  return crypto::verify_artifact(keyring, manifest_bytes, *signature, digest,
+                                 "the signature of " + label);
+}
+
+archive::HeadCheck make_head_check(bool allow_unsigned) {
+  return [allow_unsigned](const archive::ArchiveHead& h) {
+    manifest::NameVersion binding{h.manifest.name, h.manifest.version};
+    auto verified =
+        check_signature(h.manifest_bytes, h.signature, h.digest, binding.str(), allow_unsigned);
+    if (verified && verified->binding) {
+      const auto& b = *verified->binding;
+      if (!manifest::is_valid_name(b.name) || !manifest::is_valid_version(b.version)) {
+        throw IntegrityError("the signature of " + binding.str() + " names an invalid version '" +
+                             b.name + ":" + b.version + "'");
+      }
+      binding = {b.name, b.version};
+    }
+    return binding;
+  };
 }
 
 CLI::App* add_command(CLI::App& app, const std::string& name, const std::string& description,

@@ -11,7 +11,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include "mlpack/archive/archive.hpp"
+#include "mlpack/crypto/artifact_signature.hpp"
 #include "mlpack/manifest/manifest.hpp"
+#include "mlpack/store/pack.hpp"
 #include "mlpack/store/repository.hpp"
 #include "mlpack/util/json.hpp"
 
@@ -32,11 +35,36 @@ struct Artifact {
   manifest::Manifest manifest;
   std::optional<std::filesystem::path> archive_file;
   std::string ref_text;
+  std::string manifest_bytes;
+  std::optional<std::string> signature;  // minisign text, when signed
   std::string label() const;  // NAME:VERSION
 };
 
 // Archive refs need no repository; everything else opens one.
 Artifact resolve_artifact(const Context& ctx, const std::string& ref_text);
+
+// --key, --no-sign and --password-stdin, for commands that sign.
+struct SigningOptions {
+  std::string key;
+  bool no_sign = false;
+  bool password_stdin = false;
+};
+void add_signing_options(CLI::App* cmd, SigningOptions& o);
+// Resolves the signing key up front (so a password prompt comes before any
+// long work) and returns the signer, or nullptr with --no-sign.
+store::Signer make_signer(const SigningOptions& o);
+
+// The signature policy of every way in (DESIGN.md section 5): a signature by
+// a trusted key over these exact bytes, or --allow-unsigned, which lets an
+// unsigned or untrusted artifact through with a warning. A signature that
+// does not verify is always refused. Returns what was verified, if anything.
+std::optional<crypto::VerifiedSignature> check_signature(const std::string& manifest_bytes,
+                                                         const std::optional<std::string>& signature,
+                                                         const std::string& digest,
+                                                         const std::string& label,
+                                                         bool allow_unsigned);
+// The same policy for archives; returns the NAME:VERSION to file it under.
+archive::HeadCheck make_head_check(bool allow_unsigned);
 
 // Registers a subcommand with a description and an example for --help.
 CLI::App* add_command(CLI::App& app, const std::string& name, const std::string& description,
@@ -76,5 +104,7 @@ void register_import(CLI::App& app, Context& ctx);
 void register_unpack(CLI::App& app, Context& ctx);
 void register_gc(CLI::App& app, Context& ctx);
 void register_fsck(CLI::App& app, Context& ctx);
+void register_key(CLI::App& app, Context& ctx);
+void register_verify(CLI::App& app, Context& ctx);
 
 }  // namespace mlpack::cli

@@ -3,6 +3,7 @@
 #include "common.hpp"
 #include "mlpack/archive/archive.hpp"
 #include "mlpack/util/error.hpp"
+#include "mlpack/util/log.hpp"
 
 namespace mlpack::cli {
 
@@ -31,7 +32,13 @@ void register_export(CLI::App& app, Context& ctx) {
       throw UsageError("'" + o->ref + "' is already an archive file");
     }
     const std::string digest = repo.resolve(ref);
-    archive::export_artifact(repo, digest, o->output, o->zstd);
+    std::optional<std::string> signature;
+    if (auto entry = repo.signature_for(digest, repo.read_manifest(digest), &ref)) {
+      signature = std::move(entry->text);
+    } else {
+      log::warn(o->ref + " is unsigned: importing the archive will need --allow-unsigned");
+    }
+    archive::export_artifact(repo, digest, o->output, o->zstd, signature);
     const auto size = std::filesystem::file_size(o->output);
     if (o->json) {
       json::Value out = json::Value::object();
@@ -39,6 +46,7 @@ void register_export(CLI::App& app, Context& ctx) {
       out.set("digest", "sha256:" + digest);
       out.set("size", static_cast<std::uint64_t>(size));
       out.set("compression", o->zstd ? "zstd" : "none");
+      out.set("signed", signature.has_value());
       print_json(out);
     } else {
       std::cout << "exported " << o->ref << " (" << short_digest(digest) << ") to " << o->output

@@ -11,24 +11,29 @@ void register_import(CLI::App& app, Context& ctx) {
   struct Options {
     std::string file;
     bool json = false;
+    bool allow_unsigned = false;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("FILE", o->file, "The archive file")->required();
+  cmd->add_flag("--allow-unsigned", o->allow_unsigned,
+                "Accept an unsigned archive, or one signed by a key you do not trust");
   cmd->add_flag("--json", o->json, "Print the result as JSON");
   cmd->callback([&ctx, o] {
     store::Repository repo = ctx.open_repository();
-    archive::ImportResult r = archive::import_archive(repo, o->file);
+    archive::ImportResult r =
+        archive::import_archive(repo, o->file, make_head_check(o->allow_unsigned));
     const auto& m = r.head.manifest;
     if (o->json) {
       json::Value out = json::Value::object();
-      out.set("name", m.name);
-      out.set("version", m.version);
+      out.set("name", r.binding.name);
+      out.set("version", r.binding.version);
+      out.set("signed", r.head.signature.has_value());
       out.set("digest", "sha256:" + r.head.digest);
       out.set("new", r.created);
       out.set("size", m.total_size());
       print_json(out);
     } else {
-      std::cout << (r.created ? "imported " : "already present: ") << m.name << ":" << m.version
+      std::cout << (r.created ? "imported " : "already present: ") << r.binding.str()
                 << " " << short_digest(r.head.digest) << " (" << count_of(m.files.size(), "file")
                 << ", " << format_size(m.total_size()) << ")\n";
     }

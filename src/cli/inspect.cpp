@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "common.hpp"
+#include "mlpack/util/error.hpp"
 
 namespace mlpack::cli {
 namespace {
@@ -36,11 +37,29 @@ void register_inspect(CLI::App& app, Context& ctx) {
   cmd->callback([&ctx, o] {
     Artifact a = resolve_artifact(ctx, o->ref);
     const manifest::Manifest& m = a.manifest;
+    // inspect only reports on the signature; verify and every way in enforce it.
+    json::Value signature = nullptr;
+    std::string signature_line = "none (unsigned)";
+    if (a.signature) {
+      signature = json::Value::object();
+      try {
+        auto v = check_signature(a.manifest_bytes, a.signature, a.digest, a.label(), false);
+        signature.set("valid", true);
+        signature.set("key_id", v->key_id);
+        signature.set("trusted_comment", v->trusted_comment);
+        signature_line = "valid, by trusted key " + v->key_id;
+      } catch (const IntegrityError& e) {
+        signature.set("valid", false);
+        signature.set("error", e.what());
+        signature_line = std::string("NOT VERIFIED: ") + e.what();
+      }
+    }
     if (o->json) {
       json::Value out = json::Value::object();
       out.set("ref", o->ref);
       out.set("digest", "sha256:" + a.digest);
       out.set("source", a.archive_file ? "archive" : "store");
+      out.set("signature", std::move(signature));
       out.set("manifest", manifest::manifest_to_json(m));
       print_json(out);
       return;
@@ -50,6 +69,7 @@ void register_inspect(CLI::App& app, Context& ctx) {
               << "created:   " << m.created << '\n'
               << "tool:      mlpack " << m.tool_version << '\n';
     if (!m.git_commit.empty()) std::cout << "git:       " << m.git_commit << '\n';
+    std::cout << "signature: " << signature_line << '\n';
     if (!m.description.empty()) std::cout << "about:     " << m.description << '\n';
     std::cout << "size:      " << format_size(m.total_size()) << " in "
               << count_of(m.files.size(), "file") << "\n\nfiles:\n";

@@ -25,6 +25,7 @@ void register_pack(CLI::App& app, Context& ctx) {
     bool no_preprocessing = false;
     bool json = false;
     unsigned jobs = 0;
+    SigningOptions signing;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("DIR", o->dir, "Folder holding the model and mlpack.yaml (default: .)");
@@ -44,6 +45,7 @@ void register_pack(CLI::App& app, Context& ctx) {
   cmd->add_flag("--no-preprocessing", o->no_preprocessing,
                 "Packing without preprocessing is deliberate: do not warn");
   cmd->add_option("-j,--jobs", o->jobs, "Files hashed in parallel (default: one per core)");
+  add_signing_options(cmd, o->signing);
   cmd->add_flag("--json", o->json, "Print the result as JSON");
   cmd->callback([&ctx, o] {
     manifest::PackRequest req = o->request;
@@ -63,7 +65,8 @@ void register_pack(CLI::App& app, Context& ctx) {
                 "went through in training. Add --preprocessing PATH (or preprocessing: in "
                 "mlpack.yaml), or --no-preprocessing if this is deliberate");
     }
-    store::PackResult result = store::pack(repo, spec, o->jobs);
+    store::Signer signer = make_signer(o->signing);
+    store::PackResult result = store::pack(repo, spec, signer, o->jobs);
     const std::string label = spec.name + ":" + spec.version;
     if (o->json) {
       json::Value out = json::Value::object();
@@ -71,6 +74,7 @@ void register_pack(CLI::App& app, Context& ctx) {
       out.set("version", spec.version);
       out.set("digest", "sha256:" + result.digest);
       out.set("new", result.created);
+      out.set("signed", repo.read_signature(result.digest, spec.name, spec.version).has_value());
       out.set("size", result.manifest.total_size());
       out.set("files", manifest::files_to_json(result.manifest.files));
       print_json(out);

@@ -16,10 +16,13 @@ void register_path(CLI::App& app, Context& ctx) {
     std::string ref;
     std::string role;
     bool json = false;
+    bool allow_unsigned = false;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("REF", o->ref, "The artifact")->required();
   cmd->add_option("--role", o->role, "Print the path of the file(s) with this role");
+  cmd->add_flag("--allow-unsigned", o->allow_unsigned,
+                "From an archive: accept it unsigned or signed by a key you do not trust");
   cmd->add_flag("--json", o->json, "Print the result as JSON");
   cmd->callback([&ctx, o] {
     if (!o->role.empty() && !manifest::is_valid_role(o->role)) {
@@ -28,7 +31,8 @@ void register_path(CLI::App& app, Context& ctx) {
     Artifact a = resolve_artifact(ctx, o->ref);
     store::Repository repo = ctx.open_repository();
     const std::filesystem::path root =
-        archive::materialize(repo, a.digest, a.manifest, a.archive_file);
+        archive::materialize(repo, a.digest, a.manifest, a.archive_file,
+                                                               make_head_check(o->allow_unsigned));
     std::filesystem::path result = root;
     if (!o->role.empty()) {
       std::vector<std::string> paths;

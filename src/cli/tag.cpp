@@ -15,10 +15,12 @@ void register_tag(CLI::App& app, Context& ctx) {
     std::string ref;
     std::string target;
     bool json = false;
+    SigningOptions signing;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("REF", o->ref, "The artifact")->required();
   cmd->add_option("NAME:VERSION", o->target, "The new version name")->required();
+  add_signing_options(cmd, o->signing);
   cmd->add_flag("--json", o->json, "Print the result as JSON");
   cmd->callback([&ctx, o] {
     manifest::NameVersion nv = manifest::parse_name_version(o->target);
@@ -29,7 +31,19 @@ void register_tag(CLI::App& app, Context& ctx) {
                        "' first");
     }
     const std::string digest = repo.resolve(ref);
-    bool created = store::tag_artifact(repo, nv.name, nv.version, digest);
+    bool created = false;
+    const auto existing = repo.read_tag(nv.name, nv.version);
+    if (existing && *existing != digest) {
+      // Refused before signing, so no signature of a binding that never was.
+      created = store::tag_artifact(repo, nv.name, nv.version, digest);
+    } else if (!existing) {
+      // The new binding gets its own signature, written before the tag.
+      if (store::Signer signer = make_signer(o->signing)) {
+        const std::string bytes = repo.read_manifest_bytes(digest);
+        repo.write_signature(digest, nv.name, nv.version, signer(bytes, digest, nv.name, nv.version));
+      }
+      created = store::tag_artifact(repo, nv.name, nv.version, digest);
+    }
     if (o->json) {
       json::Value out = json::Value::object();
       out.set("name", nv.name);

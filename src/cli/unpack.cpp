@@ -16,11 +16,14 @@ void register_unpack(CLI::App& app, Context& ctx) {
     std::string dir;
     std::vector<std::string> roles;
     bool json = false;
+    bool allow_unsigned = false;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("REF", o->ref, "The artifact or an archive file")->required();
   cmd->add_option("-d,--dir", o->dir, "Target folder (created if missing)")->required();
   cmd->add_option("--role", o->roles, "Only files with this role (repeatable)");
+  cmd->add_flag("--allow-unsigned", o->allow_unsigned,
+                "From an archive: accept it unsigned or signed by a key you do not trust");
   cmd->add_flag("--json", o->json, "Print the result as JSON");
   cmd->callback([&ctx, o] {
     archive::RoleSet roles;
@@ -32,7 +35,8 @@ void register_unpack(CLI::App& app, Context& ctx) {
     }
     Artifact a = resolve_artifact(ctx, o->ref);
     if (a.archive_file) {
-      archive::unpack_from_archive(*a.archive_file, o->dir, roles);
+      archive::unpack_from_archive(*a.archive_file, o->dir, roles,
+                                   make_head_check(o->allow_unsigned));
     } else {
       archive::unpack_from_store(ctx.open_repository(), a.manifest, o->dir, roles);
     }

@@ -66,6 +66,11 @@ GcReport collect_garbage(Repository& repo, bool dry_run) {
       }
     }
   }
+  // Signatures of manifests that are gone.
+  for (auto it = stdfs::directory_iterator(repo.signatures_dir(), ec);
+       !ec && it != stdfs::directory_iterator(); it.increment(ec)) {
+    if (!live.count(it->path().filename().string()) && !dry_run) stdfs::remove_all(it->path(), ec);
+  }
   // Unpacked caches of artifacts nothing references any more.
   for (auto it = stdfs::directory_iterator(repo.cache_dir(), ec);
        !ec && it != stdfs::directory_iterator(); it.increment(ec)) {

@@ -80,7 +80,7 @@ void copy_verified_object(const Repository& repo, const std::string& hex, std::u
     total += n;
     if (total > size) break;
     hash.update(std::span(buffer.data(), n));
-    fs::write_all(out_fd, std::span(buffer.data(), n), out_name);
+    if (out_fd >= 0) fs::write_all(out_fd, std::span(buffer.data(), n), out_name);
   }
   if (total != size || hash.finish_hex() != hex) {
     throw IntegrityError("blob sha256:" + hex.substr(0, 12) + " for " + out_name.string() +

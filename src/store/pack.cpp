@@ -30,7 +30,7 @@ bool tag_artifact(Repository& repo, const std::string& name, const std::string& 
                       existing.substr(0, 12) + "); versions are immutable, pick a new version");
 }
 
-PackResult pack(Repository& repo, const manifest::Spec& spec, unsigned jobs) {
+PackResult pack(Repository& repo, const manifest::Spec& spec, const Signer& sign, unsigned jobs) {
   fs::FileLock lock(repo.lock_path(), fs::FileLock::Mode::kShared);
 
   const std::size_t count = spec.files.size();
@@ -106,6 +106,10 @@ PackResult pack(Repository& repo, const manifest::Spec& spec, unsigned jobs) {
   manifest_writer.write(bytes);
   txn.add(manifest_writer.finish());
   txn.commit();
+  if (sign) {
+    const std::string signature = sign(bytes, digest, spec.name, spec.version);
+    if (!signature.empty()) repo.write_signature(digest, spec.name, spec.version, signature);
+  }
   std::string winner;
   switch (repo.create_tag(spec.name, spec.version, digest, &winner)) {
     case Repository::TagResult::kCreated:

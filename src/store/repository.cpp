@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <tuple>
 
 #include "mlpack/crypto/sha256.hpp"
 #include "mlpack/util/error.hpp"
@@ -192,6 +193,58 @@ std::vector<StageEntry> Repository::list_stages(const std::string& name_filter) 
               out.push_back({n, s, d});
             });
   return out;
+}
+
+void Repository::write_signature(const std::string& hex, const std::string& name,
+                                 const std::string& version, const std::string& text) {
+  const stdfs::path dir = signatures_dir() / hex / name;
+  std::error_code ec;
+  stdfs::create_directories(dir, ec);
+  if (ec) throw RuntimeError("cannot create " + dir.string() + ": " + ec.message());
+  fs::write_file_atomic(dir / (version + ".minisig"), text);
+}
+
+std::optional<std::string> Repository::read_signature(const std::string& hex,
+                                                      const std::string& name,
+                                                      const std::string& version) const {
+  const stdfs::path p = signatures_dir() / hex / name / (version + ".minisig");
+  std::error_code ec;
+  if (!stdfs::is_regular_file(p, ec)) return std::nullopt;
+  return fs::read_file(p, 64 << 10);
+}
+
+std::vector<SignatureEntry> Repository::list_signatures(const std::string& hex) const {
+  std::vector<SignatureEntry> out;
+  const stdfs::path base = signatures_dir() / hex;
+  std::error_code ec;
+  for (auto it = stdfs::recursive_directory_iterator(base, ec);
+       !ec && it != stdfs::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file() || it->path().extension() != ".minisig") continue;
+    const std::string version = it->path().stem().string();
+    const std::string name = it->path().parent_path().lexically_relative(base).generic_string();
+    if (!manifest::is_valid_name(name) || !manifest::is_valid_version(version)) continue;
+    out.push_back({name, version, fs::read_file(it->path(), 64 << 10)});
+  }
+  std::sort(out.begin(), out.end(), [](const SignatureEntry& a, const SignatureEntry& b) {
+    return std::tie(a.name, a.version) < std::tie(b.name, b.version);
+  });
+  return out;
+}
+
+std::optional<SignatureEntry> Repository::signature_for(const std::string& hex,
+                                                        const manifest::Manifest& m,
+                                                        const manifest::Ref* ref) const {
+  if (ref && ref->kind == manifest::Ref::Kind::kVersion) {
+    if (auto text = read_signature(hex, ref->name, ref->version)) {
+      return SignatureEntry{ref->name, ref->version, *text};
+    }
+  }
+  if (auto text = read_signature(hex, m.name, m.version)) {
+    return SignatureEntry{m.name, m.version, *text};
+  }
+  auto all = list_signatures(hex);
+  if (all.empty()) return std::nullopt;
+  return all.front();
 }
 
 std::vector<std::string> Repository::find_objects(const std::string& prefix) const {

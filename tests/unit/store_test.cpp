@@ -43,7 +43,7 @@ TEST_CASE("pack stores blobs by digest and tags the version") {
   dir.write("src/pre.yaml", "steps: []\n");
   auto [repo, created] = store::Repository::init(dir.path());
   CHECK(created);
-  store::PackResult r = store::pack(repo, spec_for(dir, "iris:v1"));
+  store::PackResult r = store::pack(repo, spec_for(dir, "iris:v1"), nullptr);
   CHECK(r.created);
   CHECK(repo.read_tag("iris", "v1") == r.digest);
   CHECK(repo.has_object(crypto::sha256_hex("weights")));
@@ -57,16 +57,16 @@ TEST_CASE("versions are immutable: same content is a no-op, other content a conf
   dir.write("src/pre.yaml", "steps: []\n");
   auto repo = store::Repository::init(dir.path()).first;
   ::setenv("SOURCE_DATE_EPOCH", "1000", 1);
-  std::string first = store::pack(repo, spec_for(dir, "iris:v1")).digest;
+  std::string first = store::pack(repo, spec_for(dir, "iris:v1"), nullptr).digest;
   ::setenv("SOURCE_DATE_EPOCH", "2000", 1);
-  store::PackResult again = store::pack(repo, spec_for(dir, "iris:v1"));
+  store::PackResult again = store::pack(repo, spec_for(dir, "iris:v1"), nullptr);
   ::unsetenv("SOURCE_DATE_EPOCH");
   CHECK_FALSE(again.created);
   CHECK(again.digest == first);
 
   const auto before = store_listing(repo.root());
   dir.write("src/model.bin", "other weights");
-  CHECK_THROWS_AS(store::pack(repo, spec_for(dir, "iris:v1")), ConflictError);
+  CHECK_THROWS_AS(store::pack(repo, spec_for(dir, "iris:v1"), nullptr), ConflictError);
   CHECK(store_listing(repo.root()) == before);
   CHECK(stdfs::is_empty(repo.tmp_dir()));
 }
@@ -76,7 +76,7 @@ TEST_CASE("digest prefixes resolve to manifests only") {
   dir.write("src/model.bin", "weights");
   dir.write("src/pre.yaml", "steps: []\n");
   auto repo = store::Repository::init(dir.path()).first;
-  std::string digest = store::pack(repo, spec_for(dir, "iris:v1")).digest;
+  std::string digest = store::pack(repo, spec_for(dir, "iris:v1"), nullptr).digest;
   CHECK(repo.resolve(manifest::parse_ref("sha256:" + digest.substr(0, 12))) == digest);
   CHECK(repo.resolve(manifest::parse_ref("iris@sha256:" + digest)) == digest);
   CHECK_THROWS_AS(repo.resolve(manifest::parse_ref("other@sha256:" + digest)), NotFoundError);
@@ -91,7 +91,7 @@ TEST_CASE("gc removes unreachable objects and temp files, fsck finds corruption"
   dir.write("src/model.bin", "weights");
   dir.write("src/pre.yaml", "steps: []\n");
   auto repo = store::Repository::init(dir.path()).first;
-  std::string digest = store::pack(repo, spec_for(dir, "iris:v1")).digest;
+  std::string digest = store::pack(repo, spec_for(dir, "iris:v1"), nullptr).digest;
   const std::string stray = crypto::sha256_hex("stray");
   stdfs::create_directories(repo.object_path(stray).parent_path());
   std::ofstream(repo.object_path(stray)) << "stray";
@@ -124,19 +124,23 @@ TEST_CASE("export is deterministic and import round-trips into another store") {
   dir.write("src/model.bin", std::string(3 << 20, 'x'));  // spans several copy buffers
   dir.write("src/pre.yaml", "steps: []\n");
   auto repo = store::Repository::init(dir.path() / "a").first;
-  std::string digest = store::pack(repo, spec_for(dir, "iris:v1")).digest;
-  archive::export_artifact(repo, digest, dir.path() / "one.mlpack", false);
-  archive::export_artifact(repo, digest, dir.path() / "two.mlpack", false);
+  std::string digest = store::pack(repo, spec_for(dir, "iris:v1"), nullptr).digest;
+  archive::export_artifact(repo, digest, dir.path() / "one.mlpack", false, std::nullopt);
+  archive::export_artifact(repo, digest, dir.path() / "two.mlpack", false, std::nullopt);
   CHECK(crypto::sha256_file_hex(dir.path() / "one.mlpack") ==
         crypto::sha256_file_hex(dir.path() / "two.mlpack"));
 
   auto other = store::Repository::init(dir.path() / "b").first;
-  archive::ImportResult r = archive::import_archive(other, dir.path() / "one.mlpack");
+  // The signature policy lives in the CLI; here every head is accepted as is.
+  archive::HeadCheck accept = [](const archive::ArchiveHead& h) {
+    return manifest::NameVersion{h.manifest.name, h.manifest.version};
+  };
+  archive::ImportResult r = archive::import_archive(other, dir.path() / "one.mlpack", accept);
   CHECK(r.created);
   CHECK(r.head.digest == digest);
   CHECK(other.read_tag("iris", "v1") == digest);
   CHECK(store::check_repository(other).problems.empty());
-  CHECK_FALSE(archive::import_archive(other, dir.path() / "one.mlpack").created);
+  CHECK_FALSE(archive::import_archive(other, dir.path() / "one.mlpack", accept).created);
 
   archive::unpack_from_store(other, other.read_manifest(digest), dir.path() / "out", {"model"});
   CHECK(crypto::sha256_file_hex(dir.path() / "out/model.bin") ==

@@ -13,6 +13,7 @@
 
 #include "mlpack/archive/output_tree.hpp"
 #include "mlpack/manifest/manifest.hpp"
+#include "mlpack/manifest/names.hpp"
 #include "mlpack/store/repository.hpp"
 
 namespace mlpack::archive {
@@ -29,13 +30,15 @@ struct ArchiveHead {
   std::optional<std::string> signature;
 };
 
-// Writes FILE atomically (temp + rename). Blob digests are re-checked as
-// they are copied, so a corrupt store never exports silently.
-void export_artifact(const store::Repository& repo, const std::string& digest,
-                     const stdfs::path& out, bool zstd);
 
 // Reads and checks only the manifest (and signature) at the head of FILE.
 ArchiveHead read_archive_head(const stdfs::path& file);
+
+// Writes FILE atomically (temp + rename), with manifest.yaml.minisig when a
+// signature is given. Blob digests are re-checked as they are copied, so a
+// corrupt store never exports silently.
+void export_artifact(const store::Repository& repo, const std::string& digest,
+                     const stdfs::path& out, bool zstd, const std::optional<std::string>& signature);
 
 // Streams a whole archive. For each listed file, `open_output` returns where
 // its bytes go (nullptr to skip it); the bytes are checked against the
@@ -47,12 +50,20 @@ struct ArchiveVisitor {
 };
 ArchiveHead walk_archive(const stdfs::path& file, const ArchiveVisitor& visitor);
 
+// Decides, from the manifest and signature alone, whether an archive may come
+// in and under which NAME:VERSION; it throws to refuse. It runs before a
+// single file byte is written anywhere.
+using HeadCheck = std::function<manifest::NameVersion(const ArchiveHead&)>;
+
 struct ImportResult {
   ArchiveHead head;
+  manifest::NameVersion binding;
   bool created = false;  // false: the version already held this artifact
 };
-// Verifies everything, then stores blobs and manifest and tags NAME:VERSION.
-ImportResult import_archive(store::Repository& repo, const stdfs::path& file);
+// Verifies everything, then stores blobs, manifest and signature and tags
+// the binding `check` returned.
+ImportResult import_archive(store::Repository& repo, const stdfs::path& file,
+                            const HeadCheck& check);
 
 // Role filter: empty means every file.
 using RoleSet = std::set<std::string>;
@@ -60,12 +71,14 @@ bool wants(const RoleSet& roles, const manifest::FileEntry& f);
 
 void unpack_from_store(const store::Repository& repo, const manifest::Manifest& m,
                        const stdfs::path& dir, const RoleSet& roles);
-void unpack_from_archive(const stdfs::path& file, const stdfs::path& dir, const RoleSet& roles);
+void unpack_from_archive(const stdfs::path& file, const stdfs::path& dir, const RoleSet& roles,
+                         const HeadCheck& check);
 
 // The folder holding the artifact's files, unpacked once under
 // .mlpack/cache/<digest>/ (made read-only) and reused after that.
 stdfs::path materialize(const store::Repository& repo, const std::string& digest,
                         const manifest::Manifest& m,
-                        const std::optional<stdfs::path>& archive_file = std::nullopt);
+                        const std::optional<stdfs::path>& archive_file = std::nullopt,
+                        const HeadCheck& check = nullptr);
 
 }  // namespace mlpack::archive

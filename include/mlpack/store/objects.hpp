@@ -62,8 +62,9 @@ class Transaction {
   std::vector<StagedObject> staged_;
 };
 
-// Copies the object `hex` to `out`, verifying its digest and size as it streams.
-// Throws IntegrityError on a mismatch.
+// Copies the object `hex` to `out_fd` (or only reads it when out_fd < 0),
+// verifying its digest and size as it streams. Throws IntegrityError on a
+// mismatch.
 void copy_verified_object(const Repository& repo, const std::string& hex, std::uint64_t size,
                           int out_fd, const stdfs::path& out_name);
 

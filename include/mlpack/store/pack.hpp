@@ -3,7 +3,9 @@
 // create-only, so a version never points at missing data or changes content.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "mlpack/manifest/manifest.hpp"
 #include "mlpack/manifest/spec.hpp"
@@ -17,9 +19,16 @@ struct PackResult {
   bool created = false;  // false: the version already held identical content
 };
 
+// Returns the signature of the binding NAME:VERSION -> digest of these
+// manifest bytes, or "" for none.
+using Signer = std::function<std::string(std::string_view manifest_bytes, const std::string& digest,
+                                         const std::string& name, const std::string& version)>;
+
 // Throws ConflictError (exit 5) when NAME:VERSION exists with other content;
-// the store is then left exactly as it was.
-PackResult pack(Repository& repo, const manifest::Spec& spec, unsigned jobs = 0);
+// the store is then left exactly as it was. The signature, when `sign` gives
+// one, is stored before the tag, so a tag is never briefly unsigned.
+PackResult pack(Repository& repo, const manifest::Spec& spec, const Signer& sign,
+                unsigned jobs = 0);
 
 // Stores manifest bytes as an object and tags it; shared by pack and import.
 // Returns false when the tag already pointed at this digest.

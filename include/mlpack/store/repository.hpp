@@ -23,6 +23,13 @@ struct TagEntry {
   std::string digest;  // hex
 };
 
+// A signature of one NAME:VERSION binding of a manifest (minisign text).
+struct SignatureEntry {
+  std::string name;
+  std::string version;
+  std::string text;
+};
+
 struct StageEntry {
   std::string name;
   std::string stage;
@@ -57,6 +64,19 @@ class Repository {
 
   std::optional<std::string> read_stage(const std::string& name, const std::string& stage) const;
   std::vector<StageEntry> list_stages(const std::string& name_filter = "") const;
+
+  // Signatures live under signatures/<manifest hex>/<name>/<version>.minisig,
+  // one per binding, written before the tag they sign.
+  void write_signature(const std::string& hex, const std::string& name, const std::string& version,
+                       const std::string& text);
+  std::optional<std::string> read_signature(const std::string& hex, const std::string& name,
+                                            const std::string& version) const;
+  std::vector<SignatureEntry> list_signatures(const std::string& hex) const;
+  // The signature that speaks for `ref`: its own binding when it names a
+  // version, else the manifest's NAME:VERSION, else any.
+  std::optional<SignatureEntry> signature_for(const std::string& hex, const manifest::Manifest& m,
+                                              const manifest::Ref* ref = nullptr) const;
+  stdfs::path signatures_dir() const { return root_ / "signatures"; }
 
   // Every object whose hex digest starts with `prefix`.
   std::vector<std::string> find_objects(const std::string& prefix) const;
