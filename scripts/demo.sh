@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job, end to end on examples/iris: install, build, train a real
-# scikit-learn model, then pack -> tag -> inspect -> export -> import ->
-# unpack, and load the unpacked model the way a service would.
+# scikit-learn model, then pack (signed) -> tag -> inspect -> export ->
+# check with minisign alone -> import (verified) -> unpack, and load the
+# unpacked model the way a service would. Keys live in a throwaway
+# XDG_CONFIG_HOME, so the demo leaves none behind.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
@@ -10,6 +12,7 @@ mlpack="$root/build/mlpack"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+export XDG_CONFIG_HOME="$work/config"
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
 cp -r "$root/examples/iris" "$work/iris"
@@ -23,10 +26,14 @@ step "$mlpack" list
 step "$mlpack" inspect iris:v1
 step "$mlpack" export iris:v1 -o iris-v1.mlpack
 step tar tvf iris-v1.mlpack
+mkdir by-hand && tar xf iris-v1.mlpack -C by-hand
+step minisign -Vm by-hand/manifest.yaml -x by-hand/manifest.yaml.minisig \
+  -p "$XDG_CONFIG_HOME/mlpack/keys/default.key.pub"
 
 mkdir "$work/server" && cd "$work/server"
 step "$mlpack" init
 step "$mlpack" import ../iris-v1.mlpack
+step "$mlpack" verify iris:v1
 step "$mlpack" unpack iris:v1 -d deployed --role model --role preprocessing
 step ls -l deployed
 model=$("$mlpack" path iris:v1 --role model)

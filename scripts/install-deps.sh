@@ -3,7 +3,7 @@
 # tests and the example need. Runs apt-get as root, or through sudo.
 set -euo pipefail
 packages=(cmake ninja-build g++ pkg-config libcli11-dev libarchive-dev libssl-dev libyaml-cpp-dev
-          libcurl4-openssl-dev catch2 zstd python3 python3-sklearn python3-joblib)
+          libcurl4-openssl-dev catch2 zstd minisign python3 python3-sklearn python3-joblib)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(git time tar mandoc)
 fi
