@@ -23,8 +23,8 @@ Artifact resolve_artifact(const Context& ctx, const std::string& ref_text) {
   manifest::Ref ref = manifest::parse_ref(ref_text);
   if (ref.kind == manifest::Ref::Kind::kArchiveFile) {
     archive::ArchiveHead head = archive::read_archive_head(ref.file);
-    return Artifact{head.digest,     std::move(head.manifest),       std::filesystem::path(ref.file),
-                    ref_text,        std::move(head.manifest_bytes), std::move(head.signature)};
+    return Artifact{head.digest, std::move(head.manifest),       std::filesystem::path(ref.file),
+                    ref_text,    std::move(head.manifest_bytes), std::move(head.signature)};
   }
   store::Repository repo = ctx.open_repository();
   std::string digest = repo.resolve(ref);
@@ -32,13 +32,14 @@ Artifact resolve_artifact(const Context& ctx, const std::string& ref_text) {
   manifest::Manifest m = manifest::read_manifest(bytes, "sha256:" + digest.substr(0, 12));
   std::optional<std::string> signature;
   if (auto entry = repo.signature_for(digest, m, &ref)) signature = std::move(entry->text);
-  return Artifact{std::move(digest), std::move(m), std::nullopt, ref_text, std::move(bytes),
-                  std::move(signature)};
+  return Artifact{std::move(digest), std::move(m),     std::nullopt,
+                  ref_text,          std::move(bytes), std::move(signature)};
 }
 
 void add_signing_options(CLI::App* cmd, SigningOptions& o) {
-  cmd->add_option("--key", o.key, "Secret key to sign with (default: MLPACK_SIGNING_KEY, "
-                                  "MLPACK_SIGNING_KEY_DATA, then your default key)")
+  cmd->add_option("--key", o.key,
+                  "Secret key to sign with (default: MLPACK_SIGNING_KEY, "
+                  "MLPACK_SIGNING_KEY_DATA, then your default key)")
       ->type_name("FILE");
   cmd->add_flag("--no-sign", o.no_sign, "Do not sign");
   cmd->add_flag("--password-stdin", o.password_stdin, "Read the key's password from stdin");
@@ -68,18 +69,17 @@ store::Signer make_signer(const SigningOptions& o) {
   };
 }
 
-std::optional<crypto::VerifiedSignature> check_signature(const std::string& manifest_bytes,
-                                                         const std::optional<std::string>& signature,
-                                                         const std::string& digest,
-                                                         const std::string& label,
-                                                         bool allow_unsigned) {
+std::optional<crypto::VerifiedSignature> check_signature(
+    const std::string& manifest_bytes, const std::optional<std::string>& signature,
+    const std::string& digest, const std::string& label, bool allow_unsigned) {
   if (!signature) {
     if (allow_unsigned) {
       log::warn(label + " is unsigned; accepting it because of --allow-unsigned");
       return std::nullopt;
     }
-    throw IntegrityError(label + " is unsigned: refusing it (ask for a signed copy, or pass "
-                                 "--allow-unsigned if you know where it came from)");
+    throw IntegrityError(label +
+                         " is unsigned: refusing it (ask for a signed copy, or pass "
+                         "--allow-unsigned if you know where it came from)");
   }
   crypto::Keyring keyring = crypto::Keyring::for_user();
   auto parsed = crypto::minisign::Signature::parse(*signature, "the signature of " + label);

@@ -37,7 +37,7 @@ struct Artifact {
   std::string ref_text;
   std::string manifest_bytes;
   std::optional<std::string> signature;  // minisign text, when signed
-  std::string label() const;  // NAME:VERSION
+  std::string label() const;             // NAME:VERSION
 };
 
 // Archive refs need no repository; everything else opens one.
@@ -58,11 +58,9 @@ store::Signer make_signer(const SigningOptions& o);
 // a trusted key over these exact bytes, or --allow-unsigned, which lets an
 // unsigned or untrusted artifact through with a warning. A signature that
 // does not verify is always refused. Returns what was verified, if anything.
-std::optional<crypto::VerifiedSignature> check_signature(const std::string& manifest_bytes,
-                                                         const std::optional<std::string>& signature,
-                                                         const std::string& digest,
-                                                         const std::string& label,
-                                                         bool allow_unsigned);
+std::optional<crypto::VerifiedSignature> check_signature(
+    const std::string& manifest_bytes, const std::optional<std::string>& signature,
+    const std::string& digest, const std::string& label, bool allow_unsigned);
 // The same policy for archives; returns the NAME:VERSION to file it under.
 archive::HeadCheck make_head_check(bool allow_unsigned);
 
@@ -106,5 +104,8 @@ void register_gc(CLI::App& app, Context& ctx);
 void register_fsck(CLI::App& app, Context& ctx);
 void register_key(CLI::App& app, Context& ctx);
 void register_verify(CLI::App& app, Context& ctx);
+void register_promote(CLI::App& app, Context& ctx);
+void register_rollback(CLI::App& app, Context& ctx);
+void register_history(CLI::App& app, Context& ctx);
 
 }  // namespace mlpack::cli

@@ -71,7 +71,8 @@ void register_list(CLI::App& key) {
     default_pub += ".pub";
     std::error_code ec;
     if (std::filesystem::exists(default_pub, ec)) {
-      default_key = minisign::PublicKey::parse(fs::read_file(default_pub, 4096), default_pub.string());
+      default_key =
+          minisign::PublicKey::parse(fs::read_file(default_pub, 4096), default_pub.string());
     }
     json::Value keys = json::Value::array();
     Table table({"KEY ID", "TRUSTED", "DEFAULT", "FILE"});
@@ -124,13 +125,14 @@ void register_trust(CLI::App& key) {
 }
 
 void register_untrust(CLI::App& key) {
-  auto* cmd = add_command(key, "untrust", "Stop trusting a key",
-                          "  mlpack key untrust B260D11E9968968E");
+  auto* cmd =
+      add_command(key, "untrust", "Stop trusting a key", "  mlpack key untrust B260D11E9968968E");
   auto id_text = std::make_shared<std::string>();
   cmd->add_option("KEYID", *id_text, "The key id, as key list shows it")->required();
   cmd->callback([id_text] {
     auto id = minisign::parse_key_id(*id_text);
-    if (!id) throw UsageError("'" + *id_text + "' is not a key id (16 hex digits, as key list shows)");
+    if (!id)
+      throw UsageError("'" + *id_text + "' is not a key id (16 hex digits, as key list shows)");
     if (!crypto::Keyring::for_user().untrust(*id)) {
       throw NotFoundError("key " + minisign::key_id_hex(*id) + " is not trusted");
     }

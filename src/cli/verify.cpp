@@ -7,9 +7,8 @@
 namespace mlpack::cli {
 
 void register_verify(CLI::App& app, Context& ctx) {
-  auto* cmd = add_command(
-      app, "verify", "Check an artifact's signature and every file's digest",
-      "  mlpack verify iris:v3\n  mlpack verify iris-v3.mlpack --json");
+  auto* cmd = add_command(app, "verify", "Check an artifact's signature and every file's digest",
+                          "  mlpack verify iris:v3\n  mlpack verify iris-v3.mlpack --json");
   struct Options {
     std::string ref;
     bool allow_unsigned = false;

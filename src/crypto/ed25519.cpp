@@ -34,7 +34,9 @@ void random_bytes(std::span<std::uint8_t> out) {
   }
 }
 
-void wipe(std::span<std::uint8_t> bytes) { OPENSSL_cleanse(bytes.data(), bytes.size()); }
+void wipe(std::span<std::uint8_t> bytes) {
+  OPENSSL_cleanse(bytes.data(), bytes.size());
+}
 
 Seed random_seed() {
   Seed seed;

@@ -5,11 +5,12 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstdlib>
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 
+#include "mlpack/util/base64.hpp"
 #include "mlpack/util/error.hpp"
 #include "mlpack/util/fs.hpp"
 
@@ -46,9 +47,22 @@ std::string prompt_tty(const std::string& prompt) {
   return line;
 }
 
+// A key file's contents given where a path belongs (MLPACK_SIGNING_KEY set to
+// what MLPACK_SIGNING_KEY_DATA should hold, a common CI slip): the "path"
+// must not be echoed, it is the secret key.
+bool looks_like_key_contents(const std::string& path) {
+  if (path.find('\n') != std::string::npos || path.starts_with("untrusted comment:")) return true;
+  auto bytes = base64::decode(path);
+  return bytes && bytes->size() >= 42;
+}
+
 void check_private_mode(const stdfs::path& file) {
   struct stat st {};
   if (::stat(file.c_str(), &st) != 0) {
+    if (looks_like_key_contents(file.string())) {
+      throw UsageError("the secret key path given holds the contents of a key (not shown): give "
+                       "a file path, or put the contents in MLPACK_SIGNING_KEY_DATA");
+    }
     throw NotFoundError("secret key not found: " + file.string());
   }
   if ((st.st_mode & 077) != 0) {
@@ -94,16 +108,15 @@ std::vector<TrustedKey> Keyring::trusted() const {
        !ec && it != stdfs::directory_iterator(); it.increment(ec)) {
     if (it->path().extension() != ".pub") continue;
     try {
-      out.push_back({minisign::PublicKey::parse(fs::read_file(it->path(), 4096),
-                                                it->path().string()),
-                     it->path()});
+      out.push_back(
+          {minisign::PublicKey::parse(fs::read_file(it->path(), 4096), it->path().string()),
+           it->path()});
     } catch (const Error&) {
       // A stray unreadable file must not lock the user out of every key.
     }
   }
-  std::sort(out.begin(), out.end(), [](const TrustedKey& a, const TrustedKey& b) {
-    return a.file < b.file;
-  });
+  std::sort(out.begin(), out.end(),
+            [](const TrustedKey& a, const TrustedKey& b) { return a.file < b.file; });
   return out;
 }
 
@@ -149,12 +162,14 @@ void write_key_pair(const minisign::SecretKey& key, const stdfs::path& secret_fi
     throw ConflictError("refusing to overwrite the existing key " + secret_file.string() +
                         " (remove it first if you really mean to replace it)");
   }
-  stdfs::path dir = secret_file.parent_path().empty() ? stdfs::path(".") : secret_file.parent_path();
+  stdfs::path dir =
+      secret_file.parent_path().empty() ? stdfs::path(".") : secret_file.parent_path();
   stdfs::create_directories(dir, ec);
   if (ec) throw RuntimeError("cannot create " + dir.string() + ": " + ec.message());
   // The temp file is created 0644; narrow it before any secret is written.
   fs::TempFile secret(dir);
-  if (::fchmod(secret.fd(), 0600) != 0) throw_system_error("cannot protect " + secret_file.string(), errno);
+  if (::fchmod(secret.fd(), 0600) != 0)
+    throw_system_error("cannot protect " + secret_file.string(), errno);
   secret.write(key.to_file(password));
   secret.close();
   fs::TempFile pub(dir);

@@ -182,7 +182,9 @@ std::string PublicKey::to_file() const {
 SecretKey::SecretKey(KeyId id, const ed25519::Seed& seed)
     : id_(id), seed_(seed), public_(ed25519::public_from_seed(seed)) {}
 
-SecretKey::~SecretKey() { ed25519::wipe(seed_); }
+SecretKey::~SecretKey() {
+  ed25519::wipe(seed_);
+}
 
 SecretKey SecretKey::generate() {
   KeyId id;
@@ -253,7 +255,8 @@ SecretKey parse_secret_key(std::string_view text, std::string_view origin,
   std::uint8_t* keynum_sk = b.data() + 54;
   if (encrypted) {
     std::string pw = password();
-    auto stream = scrypt_stream(pw, b.data() + 6, load_le64(b.data() + 38), load_le64(b.data() + 46));
+    auto stream =
+        scrypt_stream(pw, b.data() + 6, load_le64(b.data() + 38), load_le64(b.data() + 46));
     ed25519::wipe(std::span(reinterpret_cast<std::uint8_t*>(pw.data()), pw.size()));
     for (std::size_t i = 0; i < kKeynumSkBytes; ++i) keynum_sk[i] ^= stream[i];
     ed25519::wipe(stream);
@@ -266,7 +269,8 @@ SecretKey parse_secret_key(std::string_view text, std::string_view origin,
   std::memcpy(pk.data(), keynum_sk + 40, 32);
   std::array<std::uint8_t, 32> stored_chk;
   std::memcpy(stored_chk.data(), keynum_sk + 72, 32);
-  const bool zero_chk = std::all_of(stored_chk.begin(), stored_chk.end(), [](auto v) { return v == 0; });
+  const bool zero_chk =
+      std::all_of(stored_chk.begin(), stored_chk.end(), [](auto v) { return v == 0; });
   // minisign writes unencrypted keys with an all-zero checksum.
   if ((encrypted || !zero_chk) && key_checksum(id, seed, pk) != stored_chk) {
     ed25519::wipe(seed);
@@ -295,7 +299,9 @@ Signature Signature::parse(std::string_view text, std::string_view origin) {
   }
   std::memcpy(sig.key_id.data(), main->data() + 2, 8);
   std::memcpy(sig.signature.data(), main->data() + 10, 64);
-  sig.trusted_comment = std::string(trim(lines[2].substr(sizeof kTrustedPrefix - 1)));
+  // Exactly as minisign reads it (only the line end goes): the global
+  // signature covers every byte, spaces included.
+  sig.trusted_comment = std::string(lines[2].substr(sizeof kTrustedPrefix - 1));
   auto global = base64::decode(trim(lines[3]));
   if (!global || global->size() != 64) {
     throw IntegrityError(where + ": malformed trusted comment signature");
@@ -336,14 +342,16 @@ void verify(const PublicKey& key, std::string_view message, const Signature& sig
   }
   auto prehash = blake2b(as_bytes(message), 64);
   if (!ed25519::verify(key.key, prehash, sig.signature)) {
-    throw IntegrityError("signature verification failed: the manifest was modified or the "
-                         "signature belongs to other content");
+    throw IntegrityError(
+        "signature verification failed: the manifest was modified or the "
+        "signature belongs to other content");
   }
   std::vector<std::uint8_t> global(sig.signature.begin(), sig.signature.end());
   global.insert(global.end(), sig.trusted_comment.begin(), sig.trusted_comment.end());
   if (!ed25519::verify(key.key, global, sig.global_signature)) {
-    throw IntegrityError("trusted comment signature verification failed: the trusted comment was "
-                         "edited");
+    throw IntegrityError(
+        "trusted comment signature verification failed: the trusted comment was "
+        "edited");
   }
 }
 

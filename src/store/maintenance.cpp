@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "mlpack/crypto/sha256.hpp"
+#include "mlpack/store/stages.hpp"
 #include "mlpack/util/error.hpp"
 #include "mlpack/util/fs.hpp"
 
@@ -20,6 +21,10 @@ std::vector<std::string> reachable_manifests(const Repository& repo) {
   std::set<std::string> roots;
   for (const auto& t : repo.list_tags()) roots.insert(t.digest);
   for (const auto& s : repo.list_stages()) roots.insert(s.digest);
+  // A rollback can go back to any version a stage ever held.
+  for (const auto& d : digests_in_stage_logs(repo)) {
+    if (repo.has_object(d)) roots.insert(d);
+  }
   return {roots.begin(), roots.end()};
 }
 
