@@ -408,7 +408,19 @@ stdfs::path materialize(const store::Repository& repo, const std::string& digest
         break;
       }
     }
-    if (whole) return target;
+    if (whole) {
+      // Content once let in is cached, but an archive naming it must still
+      // pass the signature policy each time (a key untrusted since, or an
+      // earlier --allow-unsigned, must not make it silent).
+      if (archive_file && check) {
+        ArchiveHead head = read_archive_head(*archive_file);
+        if (head.digest != digest) {
+          throw IntegrityError(archive_file->string() + " changed while it was being read");
+        }
+        check(head);
+      }
+      return target;
+    }
     stdfs::remove_all(target, ec);
   }
   stdfs::create_directories(repo.cache_dir(), ec);

@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <iostream>
 
 #include "common.hpp"
@@ -40,6 +42,12 @@ void register_generate(CLI::App& key) {
       if (password->empty()) throw UsageError("empty password: use --no-password for no password");
     }
     auto key = minisign::SecretKey::generate();
+    if (is_default) {
+      // As when pack makes it: only this user may list the keys folder.
+      std::error_code ec;
+      std::filesystem::create_directories(file.parent_path(), ec);
+      ::chmod(file.parent_path().c_str(), 0700);
+    }
     crypto::write_key_pair(key, file, password);
     // The default key signs everything you pack, so your store trusts it.
     if (is_default) keyring.trust(key.public_key());

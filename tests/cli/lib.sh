@@ -39,7 +39,7 @@ _on_exit() {
 trap _on_exit EXIT
 
 # Nothing from the caller's environment may change what the tool does.
-unset MLPACK_DIR SOURCE_DATE_EPOCH MLPACK_SIGNING_KEY
+unset MLPACK_DIR SOURCE_DATE_EPOCH MLPACK_SIGNING_KEY MLPACK_SIGNING_KEY_DATA MLPACK_KEY_PASSWORD
 export XDG_CONFIG_HOME="$TMP/.xdg-config"
 export HOME="$TMP/.home"
 mkdir -p "$XDG_CONFIG_HOME" "$HOME"
@@ -84,6 +84,27 @@ expect_exit() {
     if [[ $lines -ne 1 ]] || [[ $(head -c 15 "$ERR") != "mlpack: error: " ]]; then
       _show_output "$@"
       fail "stderr is not one 'mlpack: error: ' line ($lines lines): $*"
+    fi
+  fi
+}
+
+# expect_exit_warned CODE CMD... : expect_exit, except that "mlpack: warning: "
+# lines may come before the error line (e.g. the --allow-unsigned warning).
+expect_exit_warned() {
+  local want=$1
+  shift
+  local got=0
+  "$@" >"$OUT" 2>"$ERR" || got=$?
+  if [[ $got -ne $want ]]; then
+    _show_output "$@"
+    fail "expected exit $want, got $got: $*"
+  fi
+  if [[ $want -ne 0 ]]; then
+    if [[ $(tail -n 1 "$ERR" | head -c 15) != "mlpack: error: " ]] ||
+      [[ $(grep -c '^mlpack: error: ' "$ERR") -ne 1 ]] ||
+      grep -qv -e '^mlpack: error: ' -e '^mlpack: warning: ' "$ERR"; then
+      _show_output "$@"
+      fail "stderr is not warnings then one 'mlpack: error: ' line: $*"
     fi
   fi
 }
@@ -150,12 +171,16 @@ EOF
 
 sha256() { sha256sum "$1" | cut -d' ' -f1; }
 
-# A listing of a repository's objects and refs, with content hashes: equal
-# before and after means the store was not touched.
+# A listing of a repository's objects, refs and signatures, with content
+# hashes: equal before and after means the store was not touched.
 store_state() {
   local repo=$1
   (cd "$repo" && find .mlpack/objects .mlpack/refs -type f -print0 | sort -z |
-    xargs -0 -r sha256sum)
+    xargs -0 -r sha256sum
+    if [[ -d .mlpack/signatures ]]; then
+      find .mlpack/signatures -printf '%y %p\n' | sort
+      find .mlpack/signatures -type f -print0 | sort -z | xargs -0 -r sha256sum
+    fi)
 }
 
 # Folder listing (every path, any type), for "nothing new was written".

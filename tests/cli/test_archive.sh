@@ -22,6 +22,7 @@ step "export is deterministic"
 ok mlp export iris:v1 -o a1.mlpack --json
 expect_eq "$(json "$OUT" 'd["digest"]')" "sha256:$d1" "export --json digest"
 expect_eq "$(json "$OUT" 'd["compression"]')" "none" "export --json compression"
+expect_eq "$(json "$OUT" 'd["signed"]')" "true" "export --json signed"
 expect_eq "$(json "$OUT" 'd["size"]')" "$(stat -c %s a1.mlpack)" "export --json size"
 sleep 1.1  # nothing of the wall clock may leak into the archive
 ok mlp export "sha256:${d1:0:12}" -o a2.mlpack
@@ -39,15 +40,18 @@ ok mlp export iris:v1 -o a3.mlpack
 cmp a1.mlpack a3.mlpack || fail "export over an existing file"
 [[ -z $(find . -maxdepth 1 -name '.a*.tmp-*') ]] || fail "export left a temp file"
 
-step "plain tar lists manifest.yaml first, then files/ in manifest order"
+step "plain tar lists manifest.yaml, then its signature, then files/ in manifest order"
 tar tf a1.mlpack >listing
-expected=manifest.yaml$'\n'
+expect_eq "$(sed -n 2p listing)" "manifest.yaml.minisig" "second tar entry"
+expected=manifest.yaml$'\n'manifest.yaml.minisig$'\n'
 for f in "${files[@]}"; do expected+="files/$f"$'\n'; done
 expect_eq "$(cat listing)" "${expected%$'\n'}" "tar listing"
 tar --zstd -tf z1.mlpack | cmp - listing || fail "tar listing of the zstd export differs"
 step "plain tar extracts the manifest and files byte for byte"
 mkdir x && tar xf a1.mlpack -C x
 cmp x/manifest.yaml "$manifest_obj" || fail "manifest.yaml in the archive is not the manifest"
+cmp x/manifest.yaml.minisig "repo/.mlpack/signatures/$d1/iris/v1.minisig" ||
+  fail "manifest.yaml.minisig in the archive is not the stored signature"
 for f in "${files[@]}"; do
   src=m1/$f
   cmp "x/files/$f" "$src" || fail "files/$f differs from $src"
@@ -153,7 +157,7 @@ cmp odd1.mlpack odd2.mlpack || fail "the export depends on the locale"
 import sys, tarfile
 with tarfile.open(sys.argv[1], encoding="utf-8") as t:
     names = t.getnames()
-assert names == ["manifest.yaml", "files/odd/-dash.bin", "files/odd/empty.bin",
+assert names == ["manifest.yaml", "manifest.yaml.minisig", "files/odd/-dash.bin", "files/odd/empty.bin",
                  "files/odd/sub dir/\u00fc/w\u00e9 ird.txt"], names
 EOF2
 new_repo r5

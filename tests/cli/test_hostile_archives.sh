@@ -1,6 +1,13 @@
 # Archives mlpack did not make (DESIGN §5): every hostile or damaged archive
 # is refused with exit 3 by import and by unpack, nothing is written outside
 # the target folder, the target gets no new files, and the store is unchanged.
+#
+# Since artifacts are signed, an archive can be refused just for lacking a
+# valid signature; that must not hide the structural checks. So forgeries in
+# the file entries keep the legit manifest and its valid signature (the
+# signature check passes and the entry check has to fire), forgeries of the
+# manifest itself are unsigned and are also tried with --allow-unsigned, and
+# every refusal must name the real problem, never the signature.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 new_repo repo
@@ -22,6 +29,8 @@ ok mlp export hostile:v1 -o legit.mlpack
 tar xOf legit.mlpack manifest.yaml >legit-manifest.yaml
 cmp -s legit-manifest.yaml "repo/.mlpack/objects/sha256/${legit_digest:0:2}/$legit_digest" ||
   fail "tar xOf did not give the stored manifest"
+tar xOf legit.mlpack manifest.yaml.minisig >legit-manifest.yaml.minisig
+[[ -s legit-manifest.yaml.minisig ]] || fail "the legit archive is not signed"
 
 # A second repository, without hostile:v1, receives the imports.
 new_repo target-repo
@@ -39,7 +48,9 @@ with tarfile.open(legit) as t:
     names = t.getnames()
     data = {m.name: t.extractfile(m).read() for m in t.getmembers() if m.isreg()}
 files = [n for n in names if n.startswith("files/")]
-assert names[0] == "manifest.yaml" and "files/sub/x" in files and "files/model.joblib" in files, names
+assert names[:2] == ["manifest.yaml", "manifest.yaml.minisig"], names
+assert "files/sub/x" in files and "files/model.joblib" in files, names
+signature = data["manifest.yaml.minisig"]
 
 def reg(name, body, size=None):
     ti = tarfile.TarInfo(name)
@@ -61,9 +72,12 @@ def write(name, entries, fmt=tarfile.PAX_FORMAT):
         for ti, body in entries:
             t.addfile(ti, body)
 
-def legit_entries(skip=(), replace=None):
-    """The legit archive's entries, with some left out or replaced."""
-    entries = [reg("manifest.yaml", manifest)]
+def head():
+    """The legit manifest and its valid signature."""
+    return [reg("manifest.yaml", manifest), reg("manifest.yaml.minisig", signature)]
+
+def file_entries(skip=(), replace=None):
+    entries = []
     for n in files:
         if n in skip:
             continue
@@ -73,11 +87,15 @@ def legit_entries(skip=(), replace=None):
             entries.append(reg(n, data[n]))
     return entries
 
+def legit_entries(skip=(), replace=None):
+    """The legit archive's entries (signed), with some files left out or replaced."""
+    return head() + file_entries(skip, replace)
+
 model = data["files/model.joblib"]
 # Path tricks.
 write("dotdot", legit_entries() + [reg("files/../evil", b"evil")])
-write("dotdot-first", [reg("manifest.yaml", manifest), reg("files/../../evil", b"evil")] + legit_entries()[1:])
-write("absolute", [reg("manifest.yaml", manifest), reg(evil, b"evil")] + legit_entries()[1:])
+write("dotdot-first", head() + [reg("files/../../evil", b"evil")] + file_entries())
+write("absolute", head() + [reg(evil, b"evil")] + file_entries())
 write("absolute-in-files", legit_entries(replace={"files/sub/x": [reg("files/" + evil, b"evil")]}))
 # pax 'path' records override the ustar name; the effective name must be checked.
 ti, body = reg("files/sub/x", data["files/sub/x"])
@@ -104,17 +122,26 @@ write("extra-outside-files", legit_entries() + [reg("notes.txt", b"not in the ma
 write("extra-folder", legit_entries() + [special("evil-dir", tarfile.DIRTYPE)])
 write("duplicate", legit_entries() + [reg("files/sub/x", data["files/sub/x"])])
 write("missing", legit_entries(skip=("files/sub/x",)))
-write("manifest-not-first", legit_entries()[1:] + [reg("manifest.yaml", manifest)])
-write("no-manifest", legit_entries()[1:])
-write("two-manifests", [reg("manifest.yaml", manifest)] + legit_entries())
+write("manifest-not-first", file_entries() + head())
+write("signature-first", head()[::-1] + file_entries())
+write("no-manifest", file_entries())
+write("two-manifests", head() + [reg("manifest.yaml", manifest)] + file_entries())
 write("empty-tar", [])
-# A manifest that itself names an unsafe path.
+# The signature entry itself misplaced or forged in shape.
+write("two-signatures", head() + [reg("manifest.yaml.minisig", signature)] + file_entries())
+write("signature-huge", [reg("manifest.yaml", manifest),
+                         reg("manifest.yaml.minisig", signature + b"#" * (1 << 20))] + file_entries())
+write("signature-symlink", [reg("manifest.yaml", manifest),
+                            special("manifest.yaml.minisig", tarfile.SYMTYPE, evil)] + file_entries())
+write("signature-after-files", [reg("manifest.yaml", manifest)] + file_entries() +
+      [reg("manifest.yaml.minisig", signature)])
+# A manifest that itself names an unsafe path (so unsigned: no key signs that).
 bad = manifest.replace(b"path: sub/x", b"path: ../evil")
 assert bad != manifest
-write("manifest-unsafe-path", [reg("manifest.yaml", bad)] + legit_entries()[1:-1] + [reg("files/../evil", b"evil")])
+write("manifest-unsafe-path", [reg("manifest.yaml", bad)] + file_entries()[:-1] + [reg("files/../evil", b"evil")])
 bad_abs = manifest.replace(b"path: sub/x", b"path: " + evil.encode())
-write("manifest-absolute-path", [reg("manifest.yaml", bad_abs)] + legit_entries()[1:-1] + [reg("files" + evil, b"evil")])
-write("manifest-garbage", [reg("manifest.yaml", b"\x00\xff not yaml: [")] + legit_entries()[1:])
+write("manifest-absolute-path", [reg("manifest.yaml", bad_abs)] + file_entries()[:-1] + [reg("files" + evil, b"evil")])
+write("manifest-garbage", [reg("manifest.yaml", b"\x00\xff not yaml: [")] + file_entries())
 # Damaged files.
 raw = open(legit, "rb").read()
 open(os.path.join(out, "truncated"), "wb").write(raw[: len(raw) // 2])
@@ -138,27 +165,54 @@ tar tvf hostile/chardev >listing
 store_before=$(store_state target-repo)
 repo_before=$(store_state repo)
 
-# check_refused NAME : import and unpack of hostile/NAME both exit 3 and
-# leave no trace.
-check_refused() {
-  local name=$1 archive="$TMP/hostile/$1"
-  step "refused: $name"
-  expect_exit 3 mlp -C target-repo import "$archive"
-  expect_eq "$(store_state target-repo)" "$store_before" "store after importing $name"
-  [[ -z $(ls -A target-repo/.mlpack/tmp) ]] || fail "import of $name left temp files"
-  expect_exit 4 mlp -C target-repo inspect hostile:v1
+# expect_reason WHAT PATTERN : the last refusal ($ERR) names the structural
+# problem (extended regex, any case), not the signature: a refusal for being
+# unsigned or untrusted would pass these tests for the wrong reason.
+expect_reason() {
+  local what=$1 pattern=$2
+  grep -qiE -- "$pattern" "$ERR" || fail "$what: stderr does not match /$pattern/: $(cat "$ERR")"
+  if grep -qiE -- 'unsigned|do not trust|signature verification|signed by' "$ERR"; then
+    fail "$what: refused because of the signature, not the forgery: $(cat "$ERR")"
+  fi
+}
 
+# check_refused NAME PATTERN : import, unpack, verify and path of hostile/NAME all exit
+# 3 naming PATTERN, with and without --allow-unsigned, and leave no trace.
+check_refused() {
+  local name=$1 pattern=$2 archive="$TMP/hostile/$1"
+  step "refused: $name"
   local dir="$TMP/unpack-$name"
   mkdir -p "$dir"
   echo keep >"$dir/keep.txt"
-  local before
+  local before flag
   before=$(find "$dir" ! -type d | sort)
-  expect_exit 3 mlp unpack "$archive" -d "$dir"
-  expect_eq "$(find "$dir" ! -type d | sort)" "$before" "files in the target after unpacking $name"
-  # Also refused when the artifact is only named by the archive through the
-  # store-less path, and when --role skips the bad entry's file.
-  expect_exit 3 mlp unpack "$archive" -d "$dir" --role preprocessing
-  expect_eq "$(find "$dir" ! -type d | sort)" "$before" "files in the target after unpack --role of $name"
+  for flag in "" --allow-unsigned; do
+    local args=(${flag:+"$flag"})
+    expect_exit 3 mlp -C target-repo import "$archive" "${args[@]}"
+    expect_reason "import $flag of $name" "$pattern"
+    expect_eq "$(store_state target-repo)" "$store_before" "store after importing $name $flag"
+    [[ -z $(ls -A target-repo/.mlpack/tmp) ]] || fail "import of $name left temp files"
+    expect_exit 4 mlp -C target-repo inspect hostile:v1
+
+    expect_exit 3 mlp unpack "$archive" -d "$dir" "${args[@]}"
+    expect_reason "unpack $flag of $name" "$pattern"
+    expect_eq "$(find "$dir" ! -type d | sort)" "$before" "files in the target after unpacking $name $flag"
+    # Also refused when the artifact is only named by the archive through the
+    # store-less path, and when --role skips the bad entry's file.
+    expect_exit 3 mlp unpack "$archive" -d "$dir" --role preprocessing "${args[@]}"
+    expect_reason "unpack --role $flag of $name" "$pattern"
+    expect_eq "$(find "$dir" ! -type d | sort)" "$before" "files in the target after unpack --role of $name $flag"
+
+    expect_exit 3 mlp verify "$archive" "${args[@]}"
+    expect_reason "verify $flag of $name" "$pattern"
+
+    # path materializes the archive into the repository's cache.
+    expect_exit 3 mlp -C target-repo path "$archive" "${args[@]}"
+    expect_reason "path $flag of $name" "$pattern"
+    [[ -z $(ls -A target-repo/.mlpack/cache 2>/dev/null) ]] ||
+      fail "path of $name left files in the cache: $(ls -A target-repo/.mlpack/cache)"
+    expect_eq "$(store_state target-repo)" "$store_before" "store after path of $name $flag"
+  done
 
   expect_no_path "$EVIL"
   expect_no_path "$TMP/files"
@@ -166,13 +220,64 @@ check_refused() {
   expect_eq "$(store_state repo)" "$repo_before" "source repository after $name"
 }
 
-for name in dotdot dotdot-first absolute absolute-in-files pax-path symlink symlink-dir hardlink \
-  hardlink-internal chardev fifo tampered bigger smaller extra extra-outside-files extra-folder \
-  duplicate missing manifest-not-first no-manifest two-manifests empty-tar manifest-unsafe-path \
-  manifest-absolute-path manifest-garbage truncated random zero-length bigger-zstd truncated-zstd; do
+# NAME and what its refusal must say. Forgeries of entries carry the legit,
+# valid signature; manifest forgeries are unsigned.
+cases=(
+  "dotdot|unsafe archive.*path 'files/\.\./evil'"
+  "dotdot-first|unsafe archive.*path 'files/\.\./\.\./evil'"
+  "absolute|unsafe archive.*path '/"
+  "absolute-in-files|unsafe archive.*path 'files//"
+  "pax-path|unsafe archive.*path 'files/\.\./\.\./evil'"
+  "symlink|symlink entry 'files/sub/x'"
+  "symlink-dir|symlink entry 'files/sub'"
+  "hardlink|hardlink entry"
+  "hardlink-internal|hardlink entry"
+  "chardev|not a regular file or folder"
+  "fifo|not a regular file or folder"
+  "tampered|digest mismatch for 'model\.joblib'"
+  "bigger|'model\.joblib' has size 204096, the manifest says 200000|larger than the manifest"
+  "smaller|'model\.joblib' has size 199000, the manifest says 200000|truncated"
+  "extra|'extra\.txt' is not listed in its manifest"
+  "extra-outside-files|unexpected entry 'notes\.txt'"
+  "extra-folder|unexpected folder 'evil-dir'"
+  "duplicate|'sub/x' appears twice"
+  "missing|'sub/x' is missing"
+  "manifest-not-first|the first entry is 'files/metrics\.json', not manifest\.yaml"
+  "signature-first|the first entry is 'manifest\.yaml\.minisig', not manifest\.yaml"
+  "no-manifest|the first entry is 'files/metrics\.json', not manifest\.yaml"
+  "two-manifests|unexpected entry 'manifest\.yaml'"
+  "empty-tar|no manifest\.yaml"
+  "two-signatures|must follow manifest\.yaml once"
+  "signature-huge|unsafe archive: manifest\.yaml\.minisig is larger than 64 KiB"
+  "signature-symlink|symlink entry 'manifest\.yaml\.minisig'"
+  "manifest-unsafe-path|malformed manifest.*unsafe file path '\.\./evil'"
+  "manifest-absolute-path|malformed manifest.*unsafe file path '/"
+  "manifest-garbage|malformed manifest"
+  "truncated|truncated"
+  "random|Unrecognized archive format"
+  "zero-length|Unrecognized archive format|empty|no manifest"
+  "bigger-zstd|'model\.joblib' has size 204096, the manifest says 200000|larger than the manifest"
+  "truncated-zstd|truncated"
+)
+for c in "${cases[@]}"; do
+  name=${c%%|*}
   [[ -f hostile/$name ]] || fail "no hostile archive $name"
-  check_refused "$name"
+  check_refused "$name" "${c#*|}"
 done
+# Every forgery is checked: the table, plus signature-after-files below.
+expect_eq "$((${#cases[@]} + 1))" "$(find hostile -type f | wc -l)" "hostile archives checked"
+
+step "a signature after the files is no signature: unsigned, and misplaced with --allow-unsigned"
+dir="$TMP/unpack-signature-after-files"
+mkdir -p "$dir"
+expect_exit 3 mlp -C target-repo import hostile/signature-after-files
+expect_contains "$ERR" "unsigned"
+expect_exit_warned 3 mlp -C target-repo import hostile/signature-after-files --allow-unsigned
+expect_contains "$ERR" "must follow manifest.yaml once"
+expect_exit_warned 3 mlp unpack hostile/signature-after-files -d "$dir" --allow-unsigned
+expect_contains "$ERR" "must follow manifest.yaml once"
+[[ -z $(ls -A "$dir") ]] || fail "unpack of signature-after-files wrote $(ls -A "$dir")"
+expect_eq "$(store_state target-repo)" "$store_before" "store after signature-after-files"
 
 step "inspect of a damaged archive is refused too"
 for name in random truncated-zstd manifest-unsafe-path manifest-not-first; do
@@ -187,6 +292,7 @@ cmp legit-out/model.joblib m/model.joblib || fail "legit unpack"
 step "a tampered archive of an artifact already in the store is still refused"
 before=$(store_state target-repo)
 expect_exit 3 mlp -C target-repo import hostile/tampered
+expect_reason "re-import of tampered" "digest mismatch"
 expect_eq "$(store_state target-repo)" "$before" "store after a tampered re-import"
 ok mlp -C target-repo fsck
 
