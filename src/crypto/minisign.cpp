@@ -131,8 +131,10 @@ std::string key_id_hex(const KeyId& id) {
   return out;
 }
 
-std::optional<KeyId> parse_key_id(std::string_view hex) {
-  if (hex.size() != 16) return std::nullopt;
+std::optional<KeyId> parse_key_id(std::string_view given) {
+  // minisign's .pub comments drop leading zeros; accept those ids too.
+  if (given.empty() || given.size() > 16) return std::nullopt;
+  const std::string hex = std::string(16 - given.size(), '0') + std::string(given);
   KeyId id{};
   for (std::size_t i = 0; i < 16; ++i) {
     char c = hex[i];

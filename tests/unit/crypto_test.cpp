@@ -109,7 +109,12 @@ TEST_CASE("minisign key ids print as minisign prints them") {
   CHECK(minisign::key_id_hex(id) == "B260D11E9968968E");
   CHECK(minisign::parse_key_id("B260D11E9968968E") == id);
   CHECK(minisign::parse_key_id("b260d11e9968968e") == id);
-  CHECK_FALSE(minisign::parse_key_id("B260D11E9968968"));
+  minisign::KeyId small{0x01, 0x02, 0, 0, 0, 0, 0, 0};
+  CHECK(minisign::parse_key_id("201") == small);  // as minisign prints it, no leading zeros
+  CHECK(minisign::key_id_hex(small) == "0000000000000201");
+  CHECK_FALSE(minisign::parse_key_id("B260D11E9968968E0"));
+  CHECK_FALSE(minisign::parse_key_id(""));
+  CHECK_FALSE(minisign::parse_key_id("XYZ"));
 }
 
 TEST_CASE("minisign keys and signatures round-trip through their files") {
