@@ -550,7 +550,7 @@ expect_contains "$OUT" "$mk_id"
 expect_exit 4 mlp key untrust 0123456789ABCDEF
 expect_contains "$ERR" "not trusted"
 expect_exit 2 mlp key untrust not-a-key-id
-expect_exit 2 mlp key untrust "${mk_id:0:15}"
+expect_exit 4 mlp key untrust "${mk_id:0:15}"  # read as a short id (minisign drops leading zeros): not trusted
 expect_exit 2 mlp key untrust "${mk_id}00"
 ok mlp key untrust "${mk_id,,}"
 expect_no_path "$TRUSTED/$mk_id.pub"
