@@ -42,6 +42,7 @@ int run(int argc, char** argv) {
   register_fsck(app, ctx);
   register_key(app, ctx);
   register_verify(app, ctx);
+  register_diff(app, ctx);
   register_promote(app, ctx);
   register_rollback(app, ctx);
   register_history(app, ctx);

@@ -104,6 +104,7 @@ void register_gc(CLI::App& app, Context& ctx);
 void register_fsck(CLI::App& app, Context& ctx);
 void register_key(CLI::App& app, Context& ctx);
 void register_verify(CLI::App& app, Context& ctx);
+void register_diff(CLI::App& app, Context& ctx);
 void register_promote(CLI::App& app, Context& ctx);
 void register_rollback(CLI::App& app, Context& ctx);
 void register_history(CLI::App& app, Context& ctx);

@@ -1,3 +1,4 @@
+#include <cstdlib>
 #include <iostream>
 
 #include "common.hpp"
@@ -10,8 +11,15 @@ void register_init(CLI::App& app, Context& ctx) {
   auto json = std::make_shared<bool>(false);
   cmd->add_flag("--json", *json, "Print the result as JSON");
   cmd->callback([&ctx, json] {
-    std::filesystem::path where =
-        ctx.global.dir ? std::filesystem::path(*ctx.global.dir) : std::filesystem::current_path();
+    // Like every other command, init honours -C, then MLPACK_DIR (which may
+    // name the work folder or the .mlpack folder itself).
+    std::filesystem::path where = std::filesystem::current_path();
+    if (ctx.global.dir) {
+      where = *ctx.global.dir;
+    } else if (const char* env = std::getenv("MLPACK_DIR"); env && *env) {
+      where = env;
+      if (where.filename() == ".mlpack") where = where.parent_path();
+    }
     auto [repo, created] = store::Repository::init(where);
     if (*json) {
       json::Value out = json::Value::object();

@@ -46,6 +46,13 @@ step "MLPACK_DIR"
 (cd elsewhere && MLPACK_DIR="$TMP/work/.mlpack" ok mlp inspect iris:v1)
 (cd elsewhere && MLPACK_DIR="$TMP/elsewhere" expect_exit 4 mlp list)
 expect_contains "$ERR" "mlpack init"
+step "init honours MLPACK_DIR (a work folder or the .mlpack folder itself)"
+(cd elsewhere && MLPACK_DIR="$TMP/by-env" ok mlp init)
+[[ -d by-env/.mlpack/objects ]] || fail "init with MLPACK_DIR did not create by-env/.mlpack"
+[[ ! -e elsewhere/.mlpack ]] || fail "init with MLPACK_DIR wrote into the working folder"
+(cd elsewhere && MLPACK_DIR="$TMP/by-env/.mlpack" ok mlp init --json)
+expect_eq "$(json "$OUT" 'd["new"]')" "false" "re-init through MLPACK_DIR=.../.mlpack"
+
 step "-C wins over MLPACK_DIR"
 new_repo other
 (cd elsewhere && MLPACK_DIR="$TMP/work" ok mlp -C ../other list --json)
