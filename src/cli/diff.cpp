@@ -7,6 +7,7 @@
 #include "mlpack/diff/diff.hpp"
 #include "mlpack/diff/fail_on.hpp"
 #include "mlpack/util/error.hpp"
+#include "mlpack/util/text.hpp"
 
 namespace mlpack::cli {
 namespace {
@@ -21,21 +22,9 @@ bool use_colour() {
          !(term && std::string(term) == "dumb");
 }
 
-// Manifest values are data from whoever packed the artifact: control
-// characters are shown escaped so they cannot drive the terminal or break a row.
-std::string cell(const std::string& text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : text) {
-    if (c < 0x20 || c == 0x7f) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
+// Manifest values come from whoever packed the artifact.
+std::string cell(const std::string& value) {
+  return text::escape_control(value);
 }
 
 std::string leaf_text(const std::optional<diff::Leaf>& leaf) {

@@ -2,20 +2,10 @@
 
 #include "common.hpp"
 #include "mlpack/util/error.hpp"
+#include "mlpack/util/text.hpp"
 #include "stage_output.hpp"
 
 namespace mlpack::cli {
-namespace {
-
-// A reason may hold newlines; a table row must not.
-std::string one_line(std::string text) {
-  for (char& c : text) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  }
-  return text;
-}
-
-}  // namespace
 
 void register_history(CLI::App& app, Context& ctx) {
   auto* cmd = add_command(app, "history", "Show every move of a stage, newest first",
@@ -57,7 +47,7 @@ void register_history(CLI::App& app, Context& ctx) {
     for (auto it = moves.rbegin(); it != moves.rend(); ++it) {
       table.add({it->time, it->action, describe_version(it->from_version, it->from_digest),
                  describe_version(it->to_version, it->to_digest), it->user,
-                 one_line(it->reason)});
+                 text::escape_control(it->reason)});
     }
     table.print();
   });

@@ -167,6 +167,23 @@ std::string read_git_user(const stdfs::path& config) {
   return email.empty() ? name : name + " <" + email + ">";
 }
 
+// Everything a stage move needs first: valid names, the locks, and the
+// history with the ref repaired to match it. The shared repository lock
+// keeps gc from sweeping what is being pointed at.
+struct StageLock {
+  StageLock(Repository& repo, const std::string& name, const std::string& stage)
+      : checked((manifest::check_name(name), manifest::check_stage(stage), true)),
+        repo_lock(repo.lock_path(), fs::FileLock::Mode::kShared),
+        stage_lock(repo.root() / "stages.lock", fs::FileLock::Mode::kExclusive),
+        history(stage_history(repo, name, stage)) {
+    repair_ref(repo, name, stage, history);
+  }
+  bool checked;
+  fs::FileLock repo_lock;
+  fs::FileLock stage_lock;
+  std::vector<StageMove> history;
+};
+
 }  // namespace
 
 std::string current_user() {
@@ -213,13 +230,8 @@ std::vector<StageMove> stage_history(const Repository& repo, const std::string& 
 std::optional<StageMove> promote(Repository& repo, const std::string& name,
                                  const std::string& stage, const std::string& digest,
                                  const std::string& version, const std::string& reason) {
-  manifest::check_name(name);
-  manifest::check_stage(stage);
-  // Shared repository lock: gc cannot sweep what is being pointed at.
-  fs::FileLock repo_lock(repo.lock_path(), fs::FileLock::Mode::kShared);
-  fs::FileLock lock(repo.root() / "stages.lock", fs::FileLock::Mode::kExclusive);
-  auto history = stage_history(repo, name, stage);
-  repair_ref(repo, name, stage, history);
+  StageLock lock(repo, name, stage);
+  const auto& history = lock.history;
   const auto current = repo.read_stage(name, stage);
   if (current == digest) return std::nullopt;
   StageMove move;
@@ -243,13 +255,8 @@ std::optional<StageMove> promote(Repository& repo, const std::string& name,
 
 StageMove rollback(Repository& repo, const std::string& name, const std::string& stage,
                    const std::string& reason) {
-  manifest::check_name(name);
-  manifest::check_stage(stage);
-  // Shared repository lock: gc cannot sweep what is being pointed at.
-  fs::FileLock repo_lock(repo.lock_path(), fs::FileLock::Mode::kShared);
-  fs::FileLock lock(repo.root() / "stages.lock", fs::FileLock::Mode::kExclusive);
-  auto history = stage_history(repo, name, stage);
-  repair_ref(repo, name, stage, history);
+  StageLock lock(repo, name, stage);
+  const auto& history = lock.history;
   auto stack = effective_stack(history);
   if (stack.size() < 2) {
     if (stack.empty() && !repo.read_stage(name, stage)) {

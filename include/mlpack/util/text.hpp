@@ -1,0 +1,14 @@
+// Text from outside (archive entry names, manifest values, spec keys) shown
+// to a person: control characters escaped so they cannot drive the terminal
+// or break a line or a table row.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace mlpack::text {
+
+// Each byte below 0x20 and 0x7f becomes \xNN; everything else is kept.
+std::string escape_control(std::string_view text);
+
+}  // namespace mlpack::text
