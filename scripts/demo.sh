@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job, end to end on examples/iris: install, build, train a real
-# scikit-learn model, then pack (signed) -> tag -> inspect -> export ->
-# check with minisign alone -> import (verified) -> unpack, and load the
-# unpacked model the way a service would. Keys live in a throwaway
+# scikit-learn model, then pack (signed) -> tag -> promote -> pack a second
+# candidate -> diff and gate it -> export -> check with minisign alone ->
+# import (verified) -> unpack, and load the unpacked model the way a service
+# would. Keys live in a throwaway
 # XDG_CONFIG_HOME, so the demo leaves none behind.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,12 +19,27 @@ step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 cp -r "$root/examples/iris" "$work/iris"
 /usr/bin/python3 "$work/iris/train.py" "$work/iris"
 
+# A second candidate, trained with stronger regularisation.
+cp -r "$work/iris" "$work/iris-v2"
+/usr/bin/python3 "$work/iris-v2/train.py" "$work/iris-v2" 0.05
+
 cd "$work"
 step "$mlpack" init
 step "$mlpack" pack iris
 step "$mlpack" tag iris:v1 iris:2025-01-release
-step "$mlpack" list
 step "$mlpack" inspect iris:v1
+step "$mlpack" promote iris:v1 production -m "first release"
+step "$mlpack" pack iris-v2 -t iris:v2
+step "$mlpack" list
+step "$mlpack" diff iris@production iris:v2
+# The CI gate: exit 6 means the candidate is worse than production.
+gate=0
+printf '\n\033[1m$ mlpack diff iris@production iris:v2 --fail-on any-metric-regression --fail-on schema-change\033[0m\n'
+"$mlpack" diff iris@production iris:v2 --fail-on any-metric-regression \
+  --fail-on schema-change >/dev/null || gate=$?
+echo "gate exit code: $gate (0 = ship it, 6 = a gate held)"
+[[ $gate -eq 0 || $gate -eq 6 ]] || exit "$gate"
+step "$mlpack" history iris@production
 step "$mlpack" export iris:v1 -o iris-v1.mlpack
 step tar tvf iris-v1.mlpack
 mkdir by-hand && tar xf iris-v1.mlpack -C by-hand
