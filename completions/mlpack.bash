@@ -1,7 +1,7 @@
 # bash completion for mlpack: subcommands, and refs read from the local store.
 _mlpack() {
   local cur=${COMP_WORDS[COMP_CWORD]}
-  local commands="init pack tag list log inspect path export import unpack verify diff key promote rollback history gc fsck"
+  local commands="init pack tag list log inspect path export import unpack verify diff key promote rollback history remote gc fsck"
   if ((COMP_CWORD == 1)); then
     mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur")
     return

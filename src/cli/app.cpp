@@ -46,6 +46,7 @@ int run(int argc, char** argv) {
   register_promote(app, ctx);
   register_rollback(app, ctx);
   register_history(app, ctx);
+  register_remote(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -108,5 +108,6 @@ void register_diff(CLI::App& app, Context& ctx);
 void register_promote(CLI::App& app, Context& ctx);
 void register_rollback(CLI::App& app, Context& ctx);
 void register_history(CLI::App& app, Context& ctx);
+void register_remote(CLI::App& app, Context& ctx);
 
 }  // namespace mlpack::cli
