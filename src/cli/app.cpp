@@ -47,6 +47,9 @@ int run(int argc, char** argv) {
   register_rollback(app, ctx);
   register_history(app, ctx);
   register_remote(app, ctx);
+  register_push(app, ctx);
+  register_pull(app, ctx);
+  register_ls_remote(app, ctx);
 
   try {
     app.parse(argc, argv);

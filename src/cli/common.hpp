@@ -109,5 +109,8 @@ void register_promote(CLI::App& app, Context& ctx);
 void register_rollback(CLI::App& app, Context& ctx);
 void register_history(CLI::App& app, Context& ctx);
 void register_remote(CLI::App& app, Context& ctx);
+void register_push(CLI::App& app, Context& ctx);
+void register_pull(CLI::App& app, Context& ctx);
+void register_ls_remote(CLI::App& app, Context& ctx);
 
 }  // namespace mlpack::cli

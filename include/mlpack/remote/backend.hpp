@@ -1,0 +1,51 @@
+// One interface for every kind of remote (DESIGN.md §6): exists, get, put,
+// put_if_absent, compare_and_swap, list, remove, on keys relative to the
+// remote's prefix. A backend knows nothing of manifests; push and pull
+// (sync.hpp) are written once, above it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "mlpack/remote/config.hpp"
+
+namespace mlpack::remote {
+
+// Receives an object's bytes as they arrive.
+using Sink = std::function<void(std::span<const std::uint8_t>)>;
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string describe() const = 0;  // for messages: the remote's URL
+
+  virtual bool exists(const std::string& key) = 0;
+  // Streams the object to `sink`. Throws NotFoundError when it is missing.
+  virtual void get(const std::string& key, const Sink& sink) = 0;
+  // Small objects (refs, manifests): the whole content, or nullopt.
+  virtual std::optional<std::string> get_small(const std::string& key, std::size_t max_bytes) = 0;
+  // Replaces the object with the file's bytes; readers never see half of it.
+  virtual void put_file(const std::string& key, const stdfs::path& file) = 0;
+  virtual void put_bytes(const std::string& key, const std::string& bytes) = 0;
+  // Creates the object only if it does not exist; false when it did.
+  virtual bool put_if_absent(const std::string& key, const std::string& bytes) = 0;
+  // Writes `bytes` only if the object still holds `expected` (nullopt: does
+  // not exist). False when someone else changed it first.
+  virtual bool compare_and_swap(const std::string& key, const std::optional<std::string>& expected,
+                                const std::string& bytes) = 0;
+  // Keys under `prefix`, sorted.
+  virtual std::vector<std::string> list(const std::string& prefix) = 0;
+  virtual void remove(const std::string& key) = 0;
+};
+
+// The backend for a remote's URL scheme. Throws UsageError for schemes this
+// build cannot reach yet.
+std::unique_ptr<Backend> open_backend(const Remote& remote);
+
+}  // namespace mlpack::remote

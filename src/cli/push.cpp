@@ -1,0 +1,66 @@
+#include <iostream>
+
+#include "common.hpp"
+#include "mlpack/remote/config.hpp"
+#include "mlpack/remote/sync.hpp"
+
+namespace mlpack::cli {
+
+void register_push(CLI::App& app, Context& ctx) {
+  auto* cmd = add_command(app, "push", "Send versions (and stages) to a remote",
+                          "  mlpack push iris:v3\n  mlpack push -r backup iris:v3 iris@production");
+  struct Options {
+    std::string remote;
+    std::vector<std::string> refs;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("-r,--remote", o->remote, "The remote (default: origin, or the only one)");
+  cmd->add_option("REF", o->refs, "NAME:VERSION or NAME@STAGE (repeatable)")->required();
+  cmd->add_flag("--json", o->json, "Print the result as JSON");
+  cmd->callback([&ctx, o] {
+    store::Repository repo = ctx.open_repository();
+    remote::RemoteConfig config(repo);
+    const remote::Remote& target =
+        config.select(o->remote.empty() ? std::nullopt : std::optional(o->remote));
+    // Every ref is checked before anything is sent.
+    std::vector<manifest::Ref> refs;
+    for (const auto& text : o->refs) refs.push_back(manifest::parse_ref(text));
+    auto backend = remote::open_backend(target);
+    json::Value results = json::Value::array();
+    for (const auto& ref : refs) {
+      remote::PushResult r = remote::push(repo, *backend, ref);
+      json::Value item = json::Value::object();
+      item.set("ref", ref.text);
+      item.set("name", r.version.name);
+      item.set("version", r.version.version);
+      item.set("digest", "sha256:" + r.digest);
+      item.set("new", r.tag_created);
+      item.set("blobs_uploaded", r.blobs_uploaded);
+      item.set("bytes_uploaded", r.bytes_uploaded);
+      item.set("blobs_present", r.blobs_present);
+      item.set("stage", r.stage ? json::Value(*r.stage) : json::Value());
+      results.push(std::move(item));
+      if (!o->json) {
+        std::cout << (r.tag_created ? "pushed " : "up to date: ") << r.version.str() << " "
+                  << short_digest(r.digest) << " to " << target.name;
+        if (r.tag_created) {
+          std::cout << " (" << count_of(r.blobs_uploaded, "blob") << ", "
+                    << format_size(r.bytes_uploaded) << " sent; " << r.blobs_present
+                    << " already there)";
+        }
+        if (r.stage) std::cout << "; " << ref.name << "@" << *r.stage << " moved";
+        std::cout << '\n';
+      }
+    }
+    if (o->json) {
+      json::Value out = json::Value::object();
+      out.set("remote", target.name);
+      out.set("url", target.url.text);
+      out.set("pushed", std::move(results));
+      print_json(out);
+    }
+  });
+}
+
+}  // namespace mlpack::cli

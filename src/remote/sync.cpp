@@ -1,0 +1,244 @@
+#include "mlpack/remote/sync.hpp"
+
+#include <set>
+
+#include "mlpack/crypto/sha256.hpp"
+#include "mlpack/store/objects.hpp"
+#include "mlpack/store/pack.hpp"
+#include "mlpack/util/error.hpp"
+#include "mlpack/util/fs.hpp"
+#include "mlpack/util/hex.hpp"
+
+namespace mlpack::remote {
+namespace {
+
+constexpr const char* kLayoutKey = "mlpack-remote.yaml";
+constexpr const char* kLayout = "# mlpack remote layout\nlayout: 1\n";
+
+std::string blob_key(const std::string& hex) {
+  return "blobs/sha256/" + hex;
+}
+std::string manifest_key(const std::string& hex) {
+  return "manifests/sha256/" + hex;
+}
+std::string tag_key(const std::string& name, const std::string& version) {
+  return "tags/" + name + "/" + version;
+}
+std::string stage_key(const std::string& name, const std::string& stage) {
+  return "stages/" + name + "/" + stage;
+}
+std::string ref_text(const std::string& hex) {
+  return "sha256:" + hex + "\n";
+}
+
+// A remote ref's content, checked: it is data from outside.
+std::optional<std::string> read_remote_ref(Backend& remote, const std::string& key) {
+  auto text = remote.get_small(key, 4096);
+  if (!text) return std::nullopt;
+  std::string t = *text;
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+  if (!t.starts_with("sha256:") || t.size() != 71 || !hex::is_lower_hex(t.substr(7))) {
+    throw IntegrityError("corrupt ref " + key + " on " + remote.describe());
+  }
+  return t.substr(7);
+}
+
+void ensure_layout(Backend& remote, bool create) {
+  auto text = remote.get_small(kLayoutKey, 4096);
+  if (!text) {
+    if (!create) return;
+    remote.put_if_absent(kLayoutKey, kLayout);
+    text = remote.get_small(kLayoutKey, 4096);
+  }
+  if (!text || text->find("layout: 1") == std::string::npos) {
+    throw UsageError(remote.describe() + " has an mlpack layout this version does not know");
+  }
+}
+
+}  // namespace
+
+PushResult push(const store::Repository& repo, Backend& remote, const manifest::Ref& ref) {
+  using Kind = manifest::Ref::Kind;
+  if (ref.kind != Kind::kVersion && ref.kind != Kind::kStage) {
+    throw UsageError("push takes NAME:VERSION or NAME@STAGE, not '" + ref.text + "'");
+  }
+  PushResult result;
+  result.digest = repo.resolve(ref);
+  const std::string bytes = repo.read_manifest_bytes(result.digest);
+  const manifest::Manifest m =
+      manifest::read_manifest(bytes, "sha256:" + result.digest.substr(0, 12));
+  if (ref.kind == Kind::kVersion) {
+    result.version = {ref.name, ref.version};
+  } else {
+    // A stage travels as the version it points at.
+    result.version = {ref.name, ""};
+    for (const auto& t : repo.list_tags(ref.name)) {
+      if (t.digest == result.digest) result.version.version = t.version;
+    }
+    if (result.version.version.empty()) {
+      throw UsageError(ref.text + " points at an artifact with no version name: tag it first");
+    }
+  }
+  ensure_layout(remote, true);
+
+  // Refuse a clash before uploading gigabytes.
+  const std::string tkey = tag_key(result.version.name, result.version.version);
+  auto remote_digest = read_remote_ref(remote, tkey);
+  if (remote_digest && *remote_digest != result.digest) {
+    throw ConflictError(result.version.str() + " already exists on " + remote.describe() +
+                        " with other content (sha256:" + remote_digest->substr(0, 12) +
+                        "); versions are immutable, pick a new version");
+  }
+  if (!remote_digest) {
+    std::set<std::string> seen;
+    for (const auto& f : m.files) {
+      if (!seen.insert(f.sha256).second) continue;
+      if (remote.exists(blob_key(f.sha256))) {
+        ++result.blobs_present;
+        continue;
+      }
+      // Never spread a corrupt local object.
+      store::copy_verified_object(repo, f.sha256, f.size, -1, f.path);
+      remote.put_file(blob_key(f.sha256), repo.object_path(f.sha256));
+      ++result.blobs_uploaded;
+      result.bytes_uploaded += f.size;
+    }
+    remote.put_if_absent(manifest_key(result.digest), bytes);
+    if (auto sig = repo.signature_for(result.digest, m, &ref)) {
+      remote.put_if_absent(manifest_key(result.digest) + ".minisig", sig->text);
+    }
+    // Last, and create-only: the version becomes visible whole or not at all.
+    result.tag_created = remote.put_if_absent(tkey, ref_text(result.digest));
+    if (!result.tag_created && read_remote_ref(remote, tkey) != result.digest) {
+      throw ConflictError(result.version.str() + " was just pushed to " + remote.describe() +
+                          " by another writer with other content");
+    }
+  }
+  if (ref.kind == Kind::kStage) {
+    const std::string skey = stage_key(ref.name, ref.stage);
+    auto current = remote.get_small(skey, 4096);
+    if (current != ref_text(result.digest)) {
+      if (!remote.compare_and_swap(skey, current, ref_text(result.digest))) {
+        throw ConflictError(ref.text + " on " + remote.describe() +
+                            " was moved by someone else meanwhile: pull, check, and push again");
+      }
+      result.stage = ref.stage;
+    }
+  }
+  return result;
+}
+
+PullResult pull(store::Repository& repo, Backend& remote, const manifest::Ref& ref,
+                const archive::HeadCheck& check) {
+  using Kind = manifest::Ref::Kind;
+  ensure_layout(remote, false);
+  PullResult result;
+  std::optional<std::string> digest;
+  switch (ref.kind) {
+    case Kind::kVersion:
+      digest = read_remote_ref(remote, tag_key(ref.name, ref.version));
+      break;
+    case Kind::kStage:
+      digest = read_remote_ref(remote, stage_key(ref.name, ref.stage));
+      break;
+    case Kind::kDigest:
+      if (ref.digest.size() != 64) {
+        throw UsageError("pull by digest needs all 64 hex digits: " + ref.text);
+      }
+      digest = ref.digest;
+      break;
+    case Kind::kArchiveFile:
+      throw UsageError("pull takes NAME:VERSION, NAME@STAGE or sha256:<hex>, not a file");
+  }
+  if (!digest) throw NotFoundError(ref.text + " not found on " + remote.describe());
+  result.digest = *digest;
+
+  auto bytes = remote.get_small(manifest_key(result.digest), archive::kMaxManifestBytes);
+  if (!bytes) {
+    throw NotFoundError("manifest sha256:" + result.digest.substr(0, 12) + " of " + ref.text +
+                        " is missing on " + remote.describe());
+  }
+  if (crypto::sha256_hex(*bytes) != result.digest) {
+    throw IntegrityError("manifest of " + ref.text + " on " + remote.describe() +
+                         " does not match its digest: the remote copy is corrupt or was tampered "
+                         "with");
+  }
+  archive::ArchiveHead head{
+      *bytes, result.digest, manifest::read_manifest(*bytes, remote.describe()),
+      remote.get_small(manifest_key(result.digest) + ".minisig", archive::kMaxSignatureBytes)};
+  // The policy sees manifest and signature before any blob moves.
+  manifest::NameVersion binding = check(head);
+  result.version =
+      ref.kind == Kind::kVersion ? manifest::NameVersion{ref.name, ref.version} : binding;
+  if (auto local = repo.read_tag(result.version.name, result.version.version);
+      local && *local != result.digest) {
+    throw ConflictError(result.version.str() + " already exists here with other content (sha256:" +
+                        local->substr(0, 12) + ")");
+  }
+
+  fs::FileLock lock(repo.lock_path(), fs::FileLock::Mode::kShared);
+  store::Transaction txn(repo);
+  std::set<std::string> seen;
+  for (const auto& f : head.manifest.files) {
+    if (repo.has_object(f.sha256) || !seen.insert(f.sha256).second) continue;
+    store::ObjectWriter writer(repo);
+    try {
+      remote.get(blob_key(f.sha256), [&](std::span<const std::uint8_t> chunk) {
+        if (writer.size() + chunk.size() > f.size) {
+          throw IntegrityError(f.path + " on " + remote.describe() +
+                               " is larger than its manifest says");
+        }
+        writer.write(chunk);
+      });
+    } catch (const NotFoundError&) {
+      throw NotFoundError("blob of " + f.path + " (sha256:" + f.sha256.substr(0, 12) +
+                          ") is missing on " + remote.describe());
+    }
+    store::StagedObject staged = writer.finish();
+    if (staged.size != f.size || staged.sha256 != f.sha256) {
+      throw IntegrityError("blob of " + f.path + " on " + remote.describe() +
+                           " does not match its digest: the remote copy is corrupt or was "
+                           "tampered with; nothing was changed here");
+    }
+    ++result.blobs_fetched;
+    result.bytes_fetched += f.size;
+    txn.add(std::move(staged));
+  }
+  store::ObjectWriter manifest_writer(repo);
+  manifest_writer.write(*bytes);
+  txn.add(manifest_writer.finish());
+  txn.commit();
+  if (head.signature) {
+    repo.write_signature(result.digest, result.version.name, result.version.version,
+                         *head.signature);
+  }
+  result.tag_created =
+      store::tag_artifact(repo, result.version.name, result.version.version, result.digest);
+  return result;
+}
+
+RemoteListing list_remote(Backend& remote, const std::string& name_filter) {
+  RemoteListing out;
+  auto split = [](const std::string& rest, std::string& name, std::string& label) {
+    const std::size_t slash = rest.rfind('/');
+    if (slash == std::string::npos) return false;
+    name = rest.substr(0, slash);
+    label = rest.substr(slash + 1);
+    return manifest::is_valid_name(name) && manifest::is_valid_version(label);
+  };
+  for (const auto& key : remote.list("tags")) {
+    std::string name, version;
+    if (!split(key.substr(5), name, version)) continue;
+    if (!name_filter.empty() && name != name_filter) continue;
+    if (auto d = read_remote_ref(remote, key)) out.versions.push_back({name, version, *d});
+  }
+  for (const auto& key : remote.list("stages")) {
+    std::string name, stage;
+    if (!split(key.substr(7), name, stage)) continue;
+    if (!name_filter.empty() && name != name_filter) continue;
+    if (auto d = read_remote_ref(remote, key)) out.stages.push_back({name, stage, *d});
+  }
+  return out;
+}
+
+}  // namespace mlpack::remote
