@@ -23,7 +23,7 @@ out=$(PATH="$bindir:$PATH" bash -c 'source "$1"; COMP_WORDS=(mlpack pa); COMP_CW
   _ "$root/completions/mlpack.bash")
 [[ "$out" == $'pack path\niris:v1 iris:v2' ]] || fail "completion gave: $out"
 # Every subcommand the binary knows is in the man page.
-for cmd in init pack tag list log inspect path export import unpack verify diff key promote rollback history remote gc fsck; do
+for cmd in init pack tag list log inspect path export import unpack verify diff key promote rollback history remote push pull ls-remote gc fsck; do
   grep -q "^\.It Cm $cmd" "$root/man/mlpack.1" || fail "man page lacks $cmd"
   "$MLPACK" "$cmd" --help >/dev/null || fail "$cmd --help"
 done
