@@ -168,6 +168,15 @@ PullResult pull(store::Repository& repo, Backend& remote, const manifest::Ref& r
       remote.get_small(manifest_key(result.digest) + ".minisig", archive::kMaxSignatureBytes)};
   // The policy sees manifest and signature before any blob moves.
   manifest::NameVersion binding = check(head);
+  // A remote tag is not signed; the signature is. A tag moved to another
+  // signed artifact (say, an old version with a known flaw) must not pass.
+  if (ref.kind == Kind::kVersion && head.signature &&
+      (binding.name != ref.name || binding.version != ref.version)) {
+    throw IntegrityError("the signature of " + ref.text + " on " + remote.describe() + " names " +
+                         binding.str() +
+                         ": the remote tag does not match what was signed (a moved tag, or a "
+                         "version re-tagged under another name); refusing it");
+  }
   result.version =
       ref.kind == Kind::kVersion ? manifest::NameVersion{ref.name, ref.version} : binding;
   if (auto local = repo.read_tag(result.version.name, result.version.version);
