@@ -5,6 +5,7 @@
 
 #include "mlpack/archive/archive.hpp"
 #include "mlpack/manifest/names.hpp"
+#include "mlpack/remote/config.hpp"
 #include "mlpack/util/error.hpp"
 #include "mlpack/util/log.hpp"
 
@@ -113,6 +114,22 @@ archive::HeadCheck make_head_check(bool allow_unsigned) {
     }
     return binding;
   };
+}
+
+OpenRemote open_remote(const store::Repository& repo, const std::string& requested) {
+  remote::RemoteConfig config(repo);
+  remote::Remote chosen =
+      config.select(requested.empty() ? std::nullopt : std::optional(requested));
+  auto backend = remote::open_backend(chosen);
+  return OpenRemote{std::move(chosen), std::move(backend)};
+}
+
+json::Value OpenRemote::result(const char* key, json::Value items) const {
+  json::Value out = json::Value::object();
+  out.set("remote", remote.name);
+  out.set("url", remote.url.text);
+  out.set(key, std::move(items));
+  return out;
 }
 
 CLI::App* add_command(CLI::App& app, const std::string& name, const std::string& description,

@@ -14,6 +14,7 @@
 #include "mlpack/archive/archive.hpp"
 #include "mlpack/crypto/artifact_signature.hpp"
 #include "mlpack/manifest/manifest.hpp"
+#include "mlpack/remote/backend.hpp"
 #include "mlpack/store/pack.hpp"
 #include "mlpack/store/repository.hpp"
 #include "mlpack/util/json.hpp"
@@ -63,6 +64,16 @@ std::optional<crypto::VerifiedSignature> check_signature(
     const std::string& digest, const std::string& label, bool allow_unsigned);
 // The same policy for archives; returns the NAME:VERSION to file it under.
 archive::HeadCheck make_head_check(bool allow_unsigned);
+
+// The remote a push, pull or ls-remote talks to: -r NAME, else origin, else
+// the only one; and its backend.
+struct OpenRemote {
+  remote::Remote remote;
+  std::unique_ptr<remote::Backend> backend;
+  // The JSON document these commands print: {remote, url, KEY: items}.
+  json::Value result(const char* key, json::Value items) const;
+};
+OpenRemote open_remote(const store::Repository& repo, const std::string& requested);
 
 // Registers a subcommand with a description and an example for --help.
 CLI::App* add_command(CLI::App& app, const std::string& name, const std::string& description,

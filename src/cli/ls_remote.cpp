@@ -2,7 +2,6 @@
 
 #include "common.hpp"
 #include "mlpack/manifest/names.hpp"
-#include "mlpack/remote/config.hpp"
 #include "mlpack/remote/sync.hpp"
 
 namespace mlpack::cli {
@@ -22,33 +21,26 @@ void register_ls_remote(CLI::App& app, Context& ctx) {
   cmd->callback([&ctx, o] {
     if (!o->name.empty()) manifest::check_name(o->name);
     store::Repository repo = ctx.open_repository();
-    remote::RemoteConfig config(repo);
-    const remote::Remote& source =
-        config.select(o->remote.empty() ? std::nullopt : std::optional(o->remote));
-    auto backend = remote::open_backend(source);
-    remote::RemoteListing listing = remote::list_remote(*backend, o->name);
+    OpenRemote source = open_remote(repo, o->remote);
+    remote::RemoteListing listing = remote::list_remote(*source.backend, o->name);
     if (o->json) {
-      json::Value versions = json::Value::array();
-      for (const auto& t : listing.versions) {
-        json::Value v = json::Value::object();
-        v.set("name", t.name);
-        v.set("version", t.version);
-        v.set("digest", "sha256:" + t.digest);
-        versions.push(std::move(v));
-      }
-      json::Value stages = json::Value::array();
-      for (const auto& s : listing.stages) {
-        json::Value v = json::Value::object();
-        v.set("name", s.name);
-        v.set("stage", s.stage);
-        v.set("digest", "sha256:" + s.digest);
-        stages.push(std::move(v));
-      }
-      json::Value out = json::Value::object();
-      out.set("remote", source.name);
-      out.set("url", source.url.text);
-      out.set("versions", std::move(versions));
-      out.set("stages", std::move(stages));
+      // Versions and stages share one shape: name, label key, digest.
+      auto entries = [](const auto& list, const char* label_key, auto label) {
+        json::Value arr = json::Value::array();
+        for (const auto& e : list) {
+          json::Value v = json::Value::object();
+          v.set("name", e.name);
+          v.set(label_key, label(e));
+          v.set("digest", "sha256:" + e.digest);
+          arr.push(std::move(v));
+        }
+        return arr;
+      };
+      json::Value out = source.result(
+          "versions",
+          entries(listing.versions, "version", [](const store::TagEntry& t) { return t.version; }));
+      out.set("stages",
+              entries(listing.stages, "stage", [](const store::StageEntry& s) { return s.stage; }));
       print_json(out);
       return;
     }
@@ -56,7 +48,7 @@ void register_ls_remote(CLI::App& app, Context& ctx) {
     for (const auto& t : listing.versions) table.add({t.name, t.version, short_digest(t.digest)});
     for (const auto& s : listing.stages) table.add({s.name, "@" + s.stage, short_digest(s.digest)});
     if (table.empty()) {
-      std::cerr << "nothing on " << source.name << " yet\n";
+      std::cerr << "nothing on " << source.remote.name << " yet\n";
     } else {
       table.print();
     }

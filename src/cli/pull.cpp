@@ -1,7 +1,6 @@
 #include <iostream>
 
 #include "common.hpp"
-#include "mlpack/remote/config.hpp"
 #include "mlpack/remote/sync.hpp"
 #include "mlpack/store/stages.hpp"
 
@@ -25,20 +24,18 @@ void register_pull(CLI::App& app, Context& ctx) {
   cmd->add_flag("--json", o->json, "Print the result as JSON");
   cmd->callback([&ctx, o] {
     store::Repository repo = ctx.open_repository();
-    remote::RemoteConfig config(repo);
-    const remote::Remote& source =
-        config.select(o->remote.empty() ? std::nullopt : std::optional(o->remote));
     std::vector<manifest::Ref> refs;
     for (const auto& text : o->refs) refs.push_back(manifest::parse_ref(text));
-    auto backend = remote::open_backend(source);
+    OpenRemote source = open_remote(repo, o->remote);
     json::Value results = json::Value::array();
     for (const auto& ref : refs) {
-      remote::PullResult r = remote::pull(repo, *backend, ref, make_head_check(o->allow_unsigned));
+      remote::PullResult r =
+          remote::pull(repo, *source.backend, ref, make_head_check(o->allow_unsigned));
       // A pulled stage points here too, recorded like any other move.
       std::optional<std::string> stage;
       if (ref.kind == manifest::Ref::Kind::kStage) {
         store::promote(repo, ref.name, ref.stage, r.digest, r.version.version,
-                       "pulled from " + source.name);
+                       "pulled from " + source.remote.name);
         stage = ref.stage;
       }
       json::Value item = json::Value::object();
@@ -53,20 +50,14 @@ void register_pull(CLI::App& app, Context& ctx) {
       results.push(std::move(item));
       if (!o->json) {
         std::cout << (r.tag_created ? "pulled " : "up to date: ") << r.version.str() << " "
-                  << short_digest(r.digest) << " from " << source.name << " ("
+                  << short_digest(r.digest) << " from " << source.remote.name << " ("
                   << count_of(r.blobs_fetched, "blob") << ", " << format_size(r.bytes_fetched)
                   << " fetched)";
         if (stage) std::cout << "; " << ref.name << "@" << *stage << " points at it";
         std::cout << '\n';
       }
     }
-    if (o->json) {
-      json::Value out = json::Value::object();
-      out.set("remote", source.name);
-      out.set("url", source.url.text);
-      out.set("pulled", std::move(results));
-      print_json(out);
-    }
+    if (o->json) print_json(source.result("pulled", std::move(results)));
   });
 }
 

@@ -1,7 +1,6 @@
 #include <iostream>
 
 #include "common.hpp"
-#include "mlpack/remote/config.hpp"
 #include "mlpack/remote/sync.hpp"
 
 namespace mlpack::cli {
@@ -20,16 +19,13 @@ void register_push(CLI::App& app, Context& ctx) {
   cmd->add_flag("--json", o->json, "Print the result as JSON");
   cmd->callback([&ctx, o] {
     store::Repository repo = ctx.open_repository();
-    remote::RemoteConfig config(repo);
-    const remote::Remote& target =
-        config.select(o->remote.empty() ? std::nullopt : std::optional(o->remote));
     // Every ref is checked before anything is sent.
     std::vector<manifest::Ref> refs;
     for (const auto& text : o->refs) refs.push_back(manifest::parse_ref(text));
-    auto backend = remote::open_backend(target);
+    OpenRemote target = open_remote(repo, o->remote);
     json::Value results = json::Value::array();
     for (const auto& ref : refs) {
-      remote::PushResult r = remote::push(repo, *backend, ref);
+      remote::PushResult r = remote::push(repo, *target.backend, ref);
       json::Value item = json::Value::object();
       item.set("ref", ref.text);
       item.set("name", r.version.name);
@@ -43,7 +39,7 @@ void register_push(CLI::App& app, Context& ctx) {
       results.push(std::move(item));
       if (!o->json) {
         std::cout << (r.tag_created ? "pushed " : "up to date: ") << r.version.str() << " "
-                  << short_digest(r.digest) << " to " << target.name;
+                  << short_digest(r.digest) << " to " << target.remote.name;
         if (r.tag_created) {
           std::cout << " (" << count_of(r.blobs_uploaded, "blob") << ", "
                     << format_size(r.bytes_uploaded) << " sent; " << r.blobs_present
@@ -53,13 +49,7 @@ void register_push(CLI::App& app, Context& ctx) {
         std::cout << '\n';
       }
     }
-    if (o->json) {
-      json::Value out = json::Value::object();
-      out.set("remote", target.name);
-      out.set("url", target.url.text);
-      out.set("pushed", std::move(results));
-      print_json(out);
-    }
+    if (o->json) print_json(target.result("pushed", std::move(results)));
   });
 }
 
