@@ -184,22 +184,4 @@ void Table::print() const {
   }
 }
 
-std::vector<std::pair<std::string, std::string>> flatten_scalars(const YAML::Node& node) {
-  std::vector<std::pair<std::string, std::string>> out;
-  std::function<void(const YAML::Node&, const std::string&)> walk = [&](const YAML::Node& n,
-                                                                        const std::string& prefix) {
-    if (!n.IsMap()) return;
-    for (const auto& kv : n) {
-      const std::string key = prefix.empty() ? kv.first.Scalar() : prefix + "." + kv.first.Scalar();
-      if (kv.second.IsScalar()) {
-        out.emplace_back(key, kv.second.Scalar());
-      } else if (kv.second.IsMap()) {
-        walk(kv.second, key);
-      }
-    }
-  };
-  walk(node, "");
-  return out;
-}
-
 }  // namespace mlpack::cli

@@ -97,9 +97,6 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-// Scalar metrics flattened with dots (eval.f1), in manifest order.
-std::vector<std::pair<std::string, std::string>> flatten_scalars(const YAML::Node& node);
-
 // Each command file provides one of these.
 void register_init(CLI::App& app, Context& ctx);
 void register_pack(CLI::App& app, Context& ctx);

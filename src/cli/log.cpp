@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "common.hpp"
+#include "mlpack/diff/diff.hpp"
 #include "mlpack/manifest/names.hpp"
 #include "mlpack/util/error.hpp"
 
@@ -70,18 +71,19 @@ void register_log(CLI::App& app, Context& ctx) {
       std::string line =
           r.tag.version + "  " + short_digest(r.tag.digest) + "  " + r.manifest.created;
       // Key metrics: the ones with goals first, else the first few.
-      auto metrics = flatten_scalars(r.manifest.metrics);
-      std::vector<std::pair<std::string, std::string>> shown;
+      const diff::Leaves metrics = diff::flatten(r.manifest.metrics);
+      std::vector<const std::pair<std::string, diff::Leaf>*> shown;
       for (const auto& kv : metrics) {
-        if (r.manifest.metric_goals.IsMap() && r.manifest.metric_goals[kv.first])
-          shown.push_back(kv);
+        if (r.manifest.metric_goals.IsMap() && r.manifest.metric_goals[kv.first]) {
+          shown.push_back(&kv);
+        }
       }
       if (shown.empty()) {
-        shown.assign(metrics.begin(),
-                     metrics.begin() +
-                         static_cast<std::ptrdiff_t>(std::min<std::size_t>(4, metrics.size())));
+        for (std::size_t i = 0; i < std::min<std::size_t>(4, metrics.size()); ++i) {
+          shown.push_back(&metrics[i]);
+        }
       }
-      for (const auto& [k, v] : shown) line += "  " + k + "=" + v;
+      for (const auto* kv : shown) line += "  " + kv->first + "=" + kv->second.text;
       if (!r.stages.empty()) {
         line += "  (";
         for (std::size_t i = 0; i < r.stages.size(); ++i)

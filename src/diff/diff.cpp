@@ -115,8 +115,6 @@ Leaf text_leaf(const std::string& text) {
   return Leaf{text, json::Value(text), std::nullopt, 0};
 }
 
-using Leaves = std::vector<std::pair<std::string, Leaf>>;
-
 void flatten_into(const YAML::Node& node, const std::string& prefix, Leaves& out) {
   for (const auto& kv : node) {
     const std::string name = kv.first.IsScalar() ? kv.first.Scalar() : flow_text(kv.first);
@@ -128,12 +126,6 @@ void flatten_into(const YAML::Node& node, const std::string& prefix, Leaves& out
       out.emplace_back(key, make_leaf(kv.second));
     }
   }
-}
-
-Leaves flatten(const YAML::Node& section, const std::string& prefix = "") {
-  Leaves out;
-  if (section.IsDefined() && section.IsMap()) flatten_into(section, prefix, out);
-  return out;
 }
 
 // Visits every key of either side: A's order, then what only B has. A key
@@ -386,6 +378,12 @@ json::Value side_json(const SideInfo& s) {
 }
 
 }  // namespace
+
+Leaves flatten(const YAML::Node& section, const std::string& prefix) {
+  Leaves out;
+  if (section.IsDefined() && section.IsMap()) flatten_into(section, prefix, out);
+  return out;
+}
 
 std::string_view status_name(Status status) {
   switch (status) {

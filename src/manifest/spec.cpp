@@ -497,6 +497,10 @@ std::string creation_time() {
     }
     t = static_cast<std::time_t>(v);
   }
+  return format_utc(t);
+}
+
+std::string format_utc(std::time_t t) {
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];

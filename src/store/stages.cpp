@@ -13,6 +13,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "mlpack/manifest/names.hpp"
+#include "mlpack/manifest/spec.hpp"
 #include "mlpack/util/error.hpp"
 #include "mlpack/util/fs.hpp"
 #include "mlpack/util/hex.hpp"
@@ -26,12 +27,7 @@ stdfs::path log_path(const Repository& repo, const std::string& name, const std:
 }
 
 std::string now_rfc3339() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return manifest::format_utc(std::time(nullptr));
 }
 
 std::string to_line(const StageMove& m) {

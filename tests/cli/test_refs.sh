@@ -137,6 +137,16 @@ ok mlp log iris
 order=$(awk '{print $1}' "$OUT" | tr '\n' ' ')
 expect_eq "$order" "v2 v3 v1 stable " "log order"
 expect_contains "$OUT" "accuracy=0.95"
+
+step "log shows the metrics with goals, else the first four, nested ones dotted"
+printf '\x80\x04\x95k' >k.pkl
+ok mlp pack --model k.pkl --no-preprocessing -t keys:v1 --set metrics.a=1 --set metrics.b=2 \
+  --set metrics.eval.f1=0.9 --set metrics.d=4 --set metrics.e=5
+ok mlp pack --model k.pkl --no-preprocessing -t keys:v2 --set metrics.acc=0.9 \
+  --set metrics.loss=0.2 --set metric_goals.loss=min
+ok mlp log keys
+expect_eq "$(grep '^v1 ' "$OUT" | cut -d' ' -f7-)" "a=1  b=2  eval.f1=0.9  d=4" "first four metrics"
+expect_eq "$(grep '^v2 ' "$OUT" | cut -d' ' -f7-)" "loss=0.2" "metrics with goals"
 ok mlp log iris --json
 expect_eq "$(json "$OUT" 'd["name"]')" "iris" "log --json name"
 expect_eq "$(json "$OUT" '[v["version"] for v in d["versions"]]')" '["v2", "v3", "v1", "stable"]' \

@@ -33,6 +33,11 @@ struct Leaf {
   int decimals = 0;              // of `number` as written: 2 for 0.97, 3 for 1e-3
 };
 
+// A section flattened to (dotted key, leaf), in manifest order: nested maps
+// become "eval.f1"; `prefix` is put before every key.
+using Leaves = std::vector<std::pair<std::string, Leaf>>;
+Leaves flatten(const YAML::Node& section, const std::string& prefix = "");
+
 // A plain decimal number as YAML writes one ("0.97", "-1e-3", "42"); quoted
 // strings, inf and nan are not numbers here.
 std::optional<double> parse_number(std::string_view text);

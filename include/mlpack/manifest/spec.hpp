@@ -3,6 +3,7 @@
 // so the packer gets a flat list of files and the metadata sections.
 #pragma once
 
+#include <ctime>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -61,5 +62,7 @@ std::string find_git_commit(const std::filesystem::path& path);
 
 // RFC 3339 UTC creation time, honouring SOURCE_DATE_EPOCH.
 std::string creation_time();
+// `t` as RFC 3339 UTC ("2025-01-20T10:00:00Z"), the one time format mlpack writes.
+std::string format_utc(std::time_t t);
 
 }  // namespace mlpack::manifest
