@@ -23,6 +23,10 @@ int run(int argc, char** argv) {
   Context ctx;
   app.add_option("-C", ctx.global.dir, "Run as if started in DIR (its .mlpack repository)")
       ->type_name("DIR");
+  app.add_option("--progress", ctx.global.progress,
+                 "Transfer progress on stderr: auto (a bar on a terminal), plain or none")
+      ->check(CLI::IsMember({"auto", "plain", "none"}))
+      ->type_name("STYLE");
   app.add_flag_callback(
       "-q,--quiet", [] { log::set_level(log::Level::kQuiet); }, "Only errors on stderr");
   app.add_flag_callback(

@@ -116,11 +116,30 @@ archive::HeadCheck make_head_check(bool allow_unsigned) {
   };
 }
 
-OpenRemote open_remote(const store::Repository& repo, const std::string& requested) {
+void add_remote_options(CLI::App* cmd, RemoteOptions& o, bool transfers) {
+  cmd->add_option("-r,--remote", o.remote,
+                  "The remote: a name (default: origin, or the only one) or a URL")
+      ->type_name("REMOTE");
+  cmd->add_option("--ca-file", o.ca_file, "Trust the CA certificates in this PEM file (HTTPS)")
+      ->type_name("FILE");
+  if (transfers) {
+    cmd->add_option("-j,--jobs", o.jobs, "Transfers at once (default: up to 8, sized to the work)")
+        ->check(CLI::Range(1u, 64u));
+  }
+}
+
+remote::TransferSettings transfer_settings(const Context& ctx, const RemoteOptions& o) {
+  return remote::TransferSettings{o.jobs, net::parse_progress_style(ctx.global.progress)};
+}
+
+OpenRemote open_remote(const store::Repository& repo, const RemoteOptions& o) {
   remote::RemoteConfig config(repo);
-  remote::Remote chosen =
-      config.select(requested.empty() ? std::nullopt : std::optional(requested));
-  auto backend = remote::open_backend(chosen);
+  remote::Remote chosen = config.select(o.remote.empty() ? std::nullopt : std::optional(o.remote));
+  // The flag, else the remote's own setting, else MLPACK_CA_FILE.
+  net::TransferOptions transfer = net::TransferOptions::from_environment();
+  if (!chosen.ca_file.empty()) transfer.ca_file = chosen.ca_file;
+  if (!o.ca_file.empty()) transfer.ca_file = o.ca_file;
+  auto backend = remote::open_backend(chosen, transfer);
   return OpenRemote{std::move(chosen), std::move(backend)};
 }
 
@@ -141,23 +160,6 @@ CLI::App* add_command(CLI::App& app, const std::string& name, const std::string&
 
 void print_json(const json::Value& value) {
   std::cout << value.dump(2) << std::flush;
-}
-
-std::string format_size(std::uint64_t bytes) {
-  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  int unit = 0;
-  while (v >= 1024 && unit < 4) {
-    v /= 1024;
-    ++unit;
-  }
-  char buf[32];
-  if (unit == 0) {
-    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
-  } else {
-    std::snprintf(buf, sizeof buf, "%.1f %s", v, kUnits[unit]);
-  }
-  return buf;
 }
 
 std::string short_digest(const std::string& hex) {

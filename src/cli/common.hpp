@@ -15,14 +15,17 @@
 #include "mlpack/crypto/artifact_signature.hpp"
 #include "mlpack/manifest/manifest.hpp"
 #include "mlpack/remote/backend.hpp"
+#include "mlpack/remote/sync.hpp"
 #include "mlpack/store/pack.hpp"
 #include "mlpack/store/repository.hpp"
 #include "mlpack/util/json.hpp"
+#include "mlpack/util/text.hpp"
 
 namespace mlpack::cli {
 
 struct GlobalOptions {
   std::optional<std::string> dir;  // -C
+  std::string progress = "auto";   // --progress
 };
 
 struct Context {
@@ -65,22 +68,31 @@ std::optional<crypto::VerifiedSignature> check_signature(
 // The same policy for archives; returns the NAME:VERSION to file it under.
 archive::HeadCheck make_head_check(bool allow_unsigned);
 
-// The remote a push, pull or ls-remote talks to: -r NAME, else origin, else
-// the only one; and its backend.
+// What push, pull and ls-remote share: which remote, which CA, how many
+// transfers at once.
+struct RemoteOptions {
+  std::string remote;
+  std::string ca_file;
+  unsigned jobs = 0;
+};
+void add_remote_options(CLI::App* cmd, RemoteOptions& o, bool transfers);
+remote::TransferSettings transfer_settings(const Context& ctx, const RemoteOptions& o);
+
+// The remote a push, pull or ls-remote talks to: -r NAME (or URL), else
+// origin, else the only one; and its backend.
 struct OpenRemote {
   remote::Remote remote;
   std::unique_ptr<remote::Backend> backend;
   // The JSON document these commands print: {remote, url, KEY: items}.
   json::Value result(const char* key, json::Value items) const;
 };
-OpenRemote open_remote(const store::Repository& repo, const std::string& requested);
+OpenRemote open_remote(const store::Repository& repo, const RemoteOptions& o);
 
 // Registers a subcommand with a description and an example for --help.
 CLI::App* add_command(CLI::App& app, const std::string& name, const std::string& description,
                       const std::string& example);
 
 void print_json(const json::Value& value);
-std::string format_size(std::uint64_t bytes);
 std::string short_digest(const std::string& hex);
 std::string count_of(std::size_t n,
                      const std::string& noun);  // "1 file", "2 files"  // sha256:<first 12>

@@ -159,10 +159,11 @@ class Printer {
         }
       }
       const std::int64_t delta = f.size_delta();
-      std::string delta_text = format_size(static_cast<std::uint64_t>(delta < 0 ? -delta : delta));
+      std::string delta_text =
+          text::format_size(static_cast<std::uint64_t>(delta < 0 ? -delta : delta));
       if (delta != 0) delta_text = (delta < 0 ? "-" : "+") + delta_text;
       t.add({"  " + std::string(diff::status_name(f.status)), cell(f.path), role,
-             format_size(shown.size), delta_text, digest});
+             text::format_size(shown.size), delta_text, digest});
     }
     t.print();
   }

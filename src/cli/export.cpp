@@ -50,7 +50,7 @@ void register_export(CLI::App& app, Context& ctx) {
       print_json(out);
     } else {
       std::cout << "exported " << o->ref << " (" << short_digest(digest) << ") to " << o->output
-                << " (" << format_size(size) << ")\n";
+                << " (" << text::format_size(size) << ")\n";
     }
   });
 }

@@ -28,7 +28,7 @@ void register_gc(CLI::App& app, Context& ctx) {
       print_json(out);
     } else {
       std::cout << (o->dry_run ? "would remove " : "removed ") << r.objects_removed << " objects ("
-                << format_size(r.bytes_removed) << ") and " << r.temp_files_removed
+                << text::format_size(r.bytes_removed) << ") and " << r.temp_files_removed
                 << " temp files; kept " << r.objects_kept << " objects\n";
     }
   });

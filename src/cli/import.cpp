@@ -33,9 +33,9 @@ void register_import(CLI::App& app, Context& ctx) {
       out.set("size", m.total_size());
       print_json(out);
     } else {
-      std::cout << (r.created ? "imported " : "already present: ") << r.binding.str()
-                << " " << short_digest(r.head.digest) << " (" << count_of(m.files.size(), "file")
-                << ", " << format_size(m.total_size()) << ")\n";
+      std::cout << (r.created ? "imported " : "already present: ") << r.binding.str() << " "
+                << short_digest(r.head.digest) << " (" << count_of(m.files.size(), "file") << ", "
+                << text::format_size(m.total_size()) << ")\n";
     }
   });
 }

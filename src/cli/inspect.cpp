@@ -71,11 +71,12 @@ void register_inspect(CLI::App& app, Context& ctx) {
     if (!m.git_commit.empty()) std::cout << "git:       " << m.git_commit << '\n';
     std::cout << "signature: " << signature_line << '\n';
     if (!m.description.empty()) std::cout << "about:     " << m.description << '\n';
-    std::cout << "size:      " << format_size(m.total_size()) << " in "
+    std::cout << "size:      " << text::format_size(m.total_size()) << " in "
               << count_of(m.files.size(), "file") << "\n\nfiles:\n";
     Table table({"  ROLE", "FORMAT", "SIZE", "SHA256", "PATH"});
     for (const auto& f : m.files) {
-      table.add({"  " + f.role, f.format, format_size(f.size), f.sha256.substr(0, 12), f.path});
+      table.add(
+          {"  " + f.role, f.format, text::format_size(f.size), f.sha256.substr(0, 12), f.path});
     }
     table.print();
     std::cout << '\n';

@@ -41,8 +41,8 @@ void register_list(CLI::App& app, Context& ctx) {
       item.set("size", m.total_size());
       item.set("stages", std::move(stage_json));
       items.push(std::move(item));
-      table.add({t.name, t.version, short_digest(t.digest), m.created, format_size(m.total_size()),
-                 stage_text});
+      table.add({t.name, t.version, short_digest(t.digest), m.created,
+                 text::format_size(m.total_size()), stage_text});
     }
     if (o->json) {
       json::Value out = json::Value::object();

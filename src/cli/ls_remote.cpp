@@ -10,12 +10,12 @@ void register_ls_remote(CLI::App& app, Context& ctx) {
   auto* cmd = add_command(app, "ls-remote", "List the versions and stages on a remote",
                           "  mlpack ls-remote\n  mlpack ls-remote -r backup iris --json");
   struct Options {
-    std::string remote;
+    RemoteOptions remote;
     std::string name;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
-  cmd->add_option("-r,--remote", o->remote, "The remote (default: origin, or the only one)");
+  add_remote_options(cmd, o->remote, false);
   cmd->add_option("NAME", o->name, "Only this model");
   cmd->add_flag("--json", o->json, "Print the result as JSON");
   cmd->callback([&ctx, o] {

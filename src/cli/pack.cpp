@@ -81,7 +81,7 @@ void register_pack(CLI::App& app, Context& ctx) {
     } else if (result.created) {
       std::cout << "packed " << label << " " << short_digest(result.digest) << " ("
                 << count_of(result.manifest.files.size(), "file") << ", "
-                << format_size(result.manifest.total_size()) << ")\n";
+                << text::format_size(result.manifest.total_size()) << ")\n";
     } else {
       std::cout << label << " unchanged " << short_digest(result.digest)
                 << " (same content already packed)\n";

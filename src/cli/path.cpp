@@ -30,9 +30,8 @@ void register_path(CLI::App& app, Context& ctx) {
     }
     Artifact a = resolve_artifact(ctx, o->ref);
     store::Repository repo = ctx.open_repository();
-    const std::filesystem::path root =
-        archive::materialize(repo, a.digest, a.manifest, a.archive_file,
-                                                               make_head_check(o->allow_unsigned));
+    const std::filesystem::path root = archive::materialize(
+        repo, a.digest, a.manifest, a.archive_file, make_head_check(o->allow_unsigned));
     std::filesystem::path result = root;
     if (!o->role.empty()) {
       std::vector<std::string> paths;

@@ -10,13 +10,13 @@ void register_pull(CLI::App& app, Context& ctx) {
   auto* cmd = add_command(app, "pull", "Fetch versions from a remote, verified before use",
                           "  mlpack pull iris:v3\n  mlpack pull -r backup iris@production");
   struct Options {
-    std::string remote;
+    RemoteOptions remote;
     std::vector<std::string> refs;
     bool allow_unsigned = false;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
-  cmd->add_option("-r,--remote", o->remote, "The remote (default: origin, or the only one)");
+  add_remote_options(cmd, o->remote, true);
   cmd->add_option("REF", o->refs, "NAME:VERSION, NAME@STAGE or sha256:<hex> (repeatable)")
       ->required();
   cmd->add_flag("--allow-unsigned", o->allow_unsigned,
@@ -26,11 +26,12 @@ void register_pull(CLI::App& app, Context& ctx) {
     store::Repository repo = ctx.open_repository();
     std::vector<manifest::Ref> refs;
     for (const auto& text : o->refs) refs.push_back(manifest::parse_ref(text));
+    const remote::TransferSettings settings = transfer_settings(ctx, o->remote);
     OpenRemote source = open_remote(repo, o->remote);
     json::Value results = json::Value::array();
     for (const auto& ref : refs) {
       remote::PullResult r =
-          remote::pull(repo, *source.backend, ref, make_head_check(o->allow_unsigned));
+          remote::pull(repo, *source.backend, ref, make_head_check(o->allow_unsigned), settings);
       // A pulled stage points here too, recorded like any other move.
       std::optional<std::string> stage;
       if (ref.kind == manifest::Ref::Kind::kStage) {
@@ -51,7 +52,7 @@ void register_pull(CLI::App& app, Context& ctx) {
       if (!o->json) {
         std::cout << (r.tag_created ? "pulled " : "up to date: ") << r.version.str() << " "
                   << short_digest(r.digest) << " from " << source.remote.name << " ("
-                  << count_of(r.blobs_fetched, "blob") << ", " << format_size(r.bytes_fetched)
+                  << count_of(r.blobs_fetched, "blob") << ", " << text::format_size(r.bytes_fetched)
                   << " fetched)";
         if (stage) std::cout << "; " << ref.name << "@" << *stage << " points at it";
         std::cout << '\n';

@@ -9,12 +9,12 @@ void register_push(CLI::App& app, Context& ctx) {
   auto* cmd = add_command(app, "push", "Send versions (and stages) to a remote",
                           "  mlpack push iris:v3\n  mlpack push -r backup iris:v3 iris@production");
   struct Options {
-    std::string remote;
+    RemoteOptions remote;
     std::vector<std::string> refs;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
-  cmd->add_option("-r,--remote", o->remote, "The remote (default: origin, or the only one)");
+  add_remote_options(cmd, o->remote, true);
   cmd->add_option("REF", o->refs, "NAME:VERSION or NAME@STAGE (repeatable)")->required();
   cmd->add_flag("--json", o->json, "Print the result as JSON");
   cmd->callback([&ctx, o] {
@@ -22,10 +22,11 @@ void register_push(CLI::App& app, Context& ctx) {
     // Every ref is checked before anything is sent.
     std::vector<manifest::Ref> refs;
     for (const auto& text : o->refs) refs.push_back(manifest::parse_ref(text));
+    const remote::TransferSettings settings = transfer_settings(ctx, o->remote);
     OpenRemote target = open_remote(repo, o->remote);
     json::Value results = json::Value::array();
     for (const auto& ref : refs) {
-      remote::PushResult r = remote::push(repo, *target.backend, ref);
+      remote::PushResult r = remote::push(repo, *target.backend, ref, settings);
       json::Value item = json::Value::object();
       item.set("ref", ref.text);
       item.set("name", r.version.name);
@@ -42,7 +43,7 @@ void register_push(CLI::App& app, Context& ctx) {
                   << short_digest(r.digest) << " to " << target.remote.name;
         if (r.tag_created) {
           std::cout << " (" << count_of(r.blobs_uploaded, "blob") << ", "
-                    << format_size(r.bytes_uploaded) << " sent; " << r.blobs_present
+                    << text::format_size(r.bytes_uploaded) << " sent; " << r.blobs_present
                     << " already there)";
         }
         if (r.stage) std::cout << "; " << ref.name << "@" << *r.stage << " moved";

@@ -14,6 +14,7 @@ json::Value remote_to_json(const remote::Remote& r) {
   v.set("endpoint", r.endpoint.empty() ? json::Value() : json::Value(r.endpoint));
   v.set("region", r.region.empty() ? json::Value() : json::Value(r.region));
   v.set("path_style", r.path_style);
+  v.set("ca_file", r.ca_file.empty() ? json::Value() : json::Value(r.ca_file));
   return v;
 }
 
@@ -33,7 +34,7 @@ void register_remote(CLI::App& app, Context& ctx) {
                     "  mlpack remote add minio s3://models --endpoint http://127.0.0.1:9000 "
                     "--path-style");
     struct Options {
-      std::string name, url, endpoint, region;
+      std::string name, url, endpoint, region, ca_file;
       bool path_style = false;
     };
     auto o = std::make_shared<Options>();
@@ -45,11 +46,15 @@ void register_remote(CLI::App& app, Context& ctx) {
     cmd->add_option("--endpoint", o->endpoint, "s3/gs: another API host")->type_name("URL");
     cmd->add_option("--region", o->region, "s3: the bucket's region");
     cmd->add_flag("--path-style", o->path_style, "s3: path-style addressing");
+    cmd->add_option("--ca-file", o->ca_file, "https: trust the CA certificates in this PEM file")
+        ->type_name("FILE");
     cmd->callback([&ctx, o] {
       store::Repository repo = ctx.open_repository();
       remote::RemoteConfig config(repo);
-      config.add(
-          {o->name, remote::parse_remote_url(o->url), o->endpoint, o->region, o->path_style});
+      config.add({o->name, remote::parse_remote_url(o->url), o->endpoint, o->region, o->path_style,
+                  o->ca_file.empty()
+                      ? std::string()
+                      : std::filesystem::absolute(o->ca_file).lexically_normal().string()});
       config.save();
       std::cout << "added remote " << o->name << " " << config.find(o->name)->url.text << '\n';
     });
@@ -63,7 +68,7 @@ void register_remote(CLI::App& app, Context& ctx) {
     };
     auto o = std::make_shared<Options>();
     cmd->add_option("NAME", o->name, "The remote")->required();
-    cmd->add_option("KEY", o->key, "url, endpoint, region or path-style")->required();
+    cmd->add_option("KEY", o->key, "url, endpoint, region, path-style or ca-file")->required();
     cmd->add_option("VALUE", o->value, "The new value")->required();
     cmd->callback([&ctx, o] {
       store::Repository repo = ctx.open_repository();
@@ -107,6 +112,7 @@ void register_remote(CLI::App& app, Context& ctx) {
         if (!r.endpoint.empty()) options += "endpoint=" + r.endpoint + " ";
         if (!r.region.empty()) options += "region=" + r.region + " ";
         if (r.path_style) options += "path-style ";
+        if (!r.ca_file.empty()) options += "ca-file=" + r.ca_file + " ";
         if (!options.empty()) options.pop_back();
         table.add({r.name, r.url.text, options});
       }

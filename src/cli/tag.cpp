@@ -40,7 +40,8 @@ void register_tag(CLI::App& app, Context& ctx) {
       // The new binding gets its own signature, written before the tag.
       if (store::Signer signer = make_signer(o->signing)) {
         const std::string bytes = repo.read_manifest_bytes(digest);
-        repo.write_signature(digest, nv.name, nv.version, signer(bytes, digest, nv.name, nv.version));
+        repo.write_signature(digest, nv.name, nv.version,
+                             signer(bytes, digest, nv.name, nv.version));
       }
       created = store::tag_artifact(repo, nv.name, nv.version, digest);
     }

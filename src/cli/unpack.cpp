@@ -58,7 +58,7 @@ void register_unpack(CLI::App& app, Context& ctx) {
       print_json(out);
     } else {
       std::cout << "unpacked " << a.label() << " (" << count_of(count, "file") << ", "
-                << format_size(bytes) << ") to " << o->dir << '\n';
+                << text::format_size(bytes) << ") to " << o->dir << '\n';
     }
   });
 }

@@ -47,7 +47,7 @@ void register_verify(CLI::App& app, Context& ctx) {
     }
     std::cout << "verified " << a.label() << " " << short_digest(a.digest) << " ("
               << count_of(a.manifest.files.size(), "file") << ", "
-              << format_size(a.manifest.total_size()) << ")\n";
+              << text::format_size(a.manifest.total_size()) << ")\n";
     if (verified) {
       std::cout << "signed by key " << verified->key_id << " (trusted)\n"
                 << "trusted comment: " << verified->trusted_comment << '\n';

@@ -68,7 +68,7 @@ bool is_valid_remote_name(const std::string& name) {
   return manifest::is_valid_version(name) && name.size() <= 64;
 }
 
-RemoteUrl parse_remote_url(const std::string& text) {
+RemoteUrl parse_remote_url(const std::string& text, bool allow_password) {
   if (text.empty()) throw UsageError(std::string("empty remote URL: ") + kForms);
   RemoteUrl url;
   const std::size_t sep = text.find("://");
@@ -100,10 +100,29 @@ RemoteUrl parse_remote_url(const std::string& text) {
   url.path = strip_slashes(slash == std::string::npos ? "" : rest.substr(slash));
   if (url.host.empty())
     throw UsageError("remote URL " + text + " has no host or bucket: " + kForms);
-  if (url.host.find('@') != std::string::npos) {
-    throw UsageError("remote URL " + text.substr(0, sep + 3) +
-                     "...: credentials do not belong in the repository's config; use "
-                     "MLPACK_HTTP_TOKEN or ~/.netrc (HTTP), or your cloud's usual credentials");
+  if (const std::size_t at = url.host.rfind('@'); at != std::string::npos) {
+    std::string userinfo = url.host.substr(0, at);
+    url.host = url.host.substr(at + 1);
+    const std::size_t colon = userinfo.find(':');
+    if (url.scheme != "http" && url.scheme != "https") {
+      throw UsageError("remote URL " + url.scheme +
+                       "://...: credentials do not belong in the URL; use your cloud's usual "
+                       "credentials (environment, profile files)");
+    }
+    if (colon != std::string::npos && !allow_password) {
+      throw UsageError("remote URL " + text.substr(0, sep + 3) +
+                       "...: a password does not belong in the repository's config; use "
+                       "MLPACK_HTTP_TOKEN or ~/.netrc, or pass the URL with -r for one command");
+    }
+    url.user = userinfo.substr(0, colon);
+    if (colon != std::string::npos) url.password = userinfo.substr(colon + 1);
+    if (url.user.empty()) throw UsageError("remote URL has an empty user name before '@'");
+    for (char c : url.user) {
+      if (static_cast<unsigned char>(c) < 0x21 || c == '/' || c == '@') {
+        throw UsageError("invalid user name in remote URL");
+      }
+    }
+    if (url.host.empty()) throw UsageError("remote URL has no host after '@'");
   }
   if (url.scheme == "s3" || url.scheme == "gs") {
     check_bucket(url.scheme, url.host, text);
@@ -116,7 +135,8 @@ RemoteUrl parse_remote_url(const std::string& text) {
     }
   }
   check_prefix(url.path, text);
-  url.text = url.scheme + "://" + url.host + (url.path.empty() ? "" : "/" + url.path);
+  url.text = url.scheme + "://" + (url.user.empty() ? "" : url.user + "@") + url.host +
+             (url.path.empty() ? "" : "/" + url.path);
   return url;
 }
 
@@ -139,6 +159,9 @@ void check_options(const Remote& r) {
   }
   if (r.path_style && r.url.scheme != "s3") {
     throw UsageError("--path-style applies to s3:// remotes only");
+  }
+  if (!r.ca_file.empty() && r.url.scheme == "file") {
+    throw UsageError("--ca-file applies to network remotes only");
   }
 }
 
@@ -164,6 +187,7 @@ RemoteConfig::RemoteConfig(const store::Repository& repo) : file_(repo.root() / 
     r.endpoint = scalar(n["endpoint"]);
     r.region = scalar(n["region"]);
     r.path_style = scalar(n["path-style"]) == "true";
+    r.ca_file = scalar(n["ca-file"]);
     remotes_.push_back(std::move(r));
   }
 }
@@ -203,8 +227,11 @@ void RemoteConfig::set(const std::string& name, const std::string& key, const st
   } else if (key == "path-style") {
     if (value != "true" && value != "false") throw UsageError("path-style is true or false");
     updated.path_style = value == "true";
+  } else if (key == "ca-file") {
+    updated.ca_file = value.empty() ? value : stdfs::absolute(value).lexically_normal().string();
   } else {
-    throw UsageError("unknown remote setting '" + key + "': url, endpoint, region or path-style");
+    throw UsageError("unknown remote setting '" + key +
+                     "': url, endpoint, region, path-style or ca-file");
   }
   check_options(updated);
   *it = std::move(updated);
@@ -236,6 +263,7 @@ void RemoteConfig::save() const {
       if (!r.endpoint.empty()) out << YAML::Key << "endpoint" << YAML::Value << r.endpoint;
       if (!r.region.empty()) out << YAML::Key << "region" << YAML::Value << r.region;
       if (r.path_style) out << YAML::Key << "path-style" << YAML::Value << "true";
+      if (!r.ca_file.empty()) out << YAML::Key << "ca-file" << YAML::Value << r.ca_file;
       out << YAML::EndMap;
     }
     out << YAML::EndMap;
@@ -245,9 +273,17 @@ void RemoteConfig::save() const {
                         "# mlpack repository configuration\n" + std::string(out.c_str()) + "\n");
 }
 
-const Remote& RemoteConfig::select(const std::optional<std::string>& requested) const {
+Remote RemoteConfig::select(const std::optional<std::string>& requested) const {
   if (requested) {
     if (const Remote* r = find(*requested)) return *r;
+    if (requested->find("://") != std::string::npos || requested->starts_with("/") ||
+        requested->starts_with(".")) {
+      // A URL for this command only: it may carry a password, as it is never saved.
+      Remote adhoc;
+      adhoc.url = parse_remote_url(*requested, true);
+      adhoc.name = adhoc.url.text;
+      return adhoc;
+    }
     throw NotFoundError("no remote named " + *requested + ": 'mlpack remote list' shows them");
   }
   if (const Remote* r = find("origin")) return *r;

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <vector>
 
+#include "mlpack/crypto/sha256.hpp"
 #include "mlpack/remote/backend.hpp"
 #include "mlpack/util/error.hpp"
 #include "mlpack/util/fs.hpp"
@@ -28,12 +29,15 @@ class FileBackend final : public Backend {
     return ::stat(path_of(key).c_str(), &st) == 0 && S_ISREG(st.st_mode);
   }
 
-  void get(const std::string& key, const Sink& sink) override {
+  void get(const std::string& key, const Sink& sink, std::uint64_t offset) override {
     fs::UniqueFd fd;
     try {
       fd = fs::open_read(path_of(key));
     } catch (const NotFoundError&) {
       throw NotFoundError(key + " not found on " + describe());
+    }
+    if (offset > 0 && ::lseek(fd.get(), static_cast<off_t>(offset), SEEK_SET) < 0) {
+      throw_system_error("cannot seek in " + path_of(key).string(), errno);
     }
     std::vector<std::uint8_t> buffer(1 << 20);
     for (;;) {
@@ -52,14 +56,28 @@ class FileBackend final : public Backend {
     }
   }
 
-  void put_file(const std::string& key, const stdfs::path& file) override {
+  void put_file(const std::string& key, const stdfs::path& file, std::uint64_t size,
+                const std::string& sha256, const net::ProgressFn& progress) override {
     fs::TempFile tmp = temp_for(key);
     fs::UniqueFd in = fs::open_read(file);
+    crypto::Sha256 hash;
+    std::uint64_t copied = 0;
     std::vector<std::uint8_t> buffer(1 << 20);
-    for (;;) {
-      std::size_t n = fs::read_some(in.get(), buffer, file);
+    while (copied < size) {
+      std::span<std::uint8_t> room(buffer.data(), static_cast<std::size_t>(std::min<std::uint64_t>(
+                                                      buffer.size(), size - copied)));
+      std::size_t n = fs::read_some(in.get(), room, file);
       if (n == 0) break;
-      tmp.write(std::span<const std::uint8_t>(buffer.data(), n));
+      std::span<const std::uint8_t> chunk(buffer.data(), n);
+      hash.update(chunk);
+      tmp.write(chunk);
+      copied += n;
+      if (progress) progress(static_cast<std::int64_t>(n));
+    }
+    // The temp file is dropped unless the bytes are the ones promised.
+    if (copied != size || hash.finish_hex() != sha256) {
+      throw IntegrityError(file.string() + " does not match its digest (sha256:" +
+                           sha256.substr(0, 12) + "): the local copy is corrupt; nothing was sent");
     }
     finish_replace(tmp, key);
   }
@@ -138,10 +156,8 @@ class FileBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> open_backend(const Remote& remote) {
-  if (remote.url.scheme == "file") return std::make_unique<FileBackend>(remote.url.path);
-  throw UsageError("remote " + remote.name + " (" + remote.url.text + "): " + remote.url.scheme +
-                   ":// remotes are not supported by this build yet; directory remotes are");
+std::unique_ptr<Backend> open_file_backend(const Remote& remote) {
+  return std::make_unique<FileBackend>(remote.url.path);
 }
 
 }  // namespace mlpack::remote

@@ -1,5 +1,6 @@
 #include "mlpack/remote/sync.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "mlpack/crypto/sha256.hpp"
@@ -8,6 +9,7 @@
 #include "mlpack/util/error.hpp"
 #include "mlpack/util/fs.hpp"
 #include "mlpack/util/hex.hpp"
+#include "mlpack/util/parallel.hpp"
 
 namespace mlpack::remote {
 namespace {
@@ -55,9 +57,72 @@ void ensure_layout(Backend& remote, bool create) {
   }
 }
 
+// Each distinct blob once, in manifest order.
+std::vector<const manifest::FileEntry*> unique_blobs(const manifest::Manifest& m) {
+  std::vector<const manifest::FileEntry*> out;
+  std::set<std::string> seen;
+  for (const auto& f : m.files) {
+    if (seen.insert(f.sha256).second) out.push_back(&f);
+  }
+  return out;
+}
+
+// Enough parallel transfers to hide latency; a few more would only split
+// the same bandwidth.
+unsigned jobs_for(const TransferSettings& settings, std::size_t work) {
+  constexpr unsigned kDefaultJobs = 8;
+  const unsigned cap = settings.jobs ? settings.jobs : kDefaultJobs;
+  return static_cast<unsigned>(std::clamp<std::size_t>(work, 1, cap));
+}
+
+// Downloads one blob into a staged object, checking size and digest as the
+// bytes stream. A transfer that breaks off leaves its bytes for the next
+// pull; bytes that prove wrong are dropped.
+store::StagedObject fetch_blob(const store::Repository& repo, Backend& remote,
+                               const manifest::FileEntry& f, net::Progress& progress) {
+  const std::string where =
+      f.path + " (sha256:" + f.sha256.substr(0, 12) + ") on " + remote.describe();
+  for (bool fresh = false;; fresh = true) {
+    store::ObjectWriter writer(repo, f.sha256);
+    if (writer.size() > f.size || fresh) writer.restart();
+    const std::int64_t had = static_cast<std::int64_t>(writer.size());
+    progress.add(had);
+    std::int64_t counted = had;
+    const Sink sink = [&](std::span<const std::uint8_t> chunk) {
+      if (writer.size() + chunk.size() > f.size) {
+        throw IntegrityError("blob of " + where + " is larger than its manifest says");
+      }
+      writer.write(chunk);
+      progress.add(static_cast<std::int64_t>(chunk.size()));
+      counted += static_cast<std::int64_t>(chunk.size());
+    };
+    try {
+      remote.get(blob_key(f.sha256), sink, writer.size());
+    } catch (const NotFoundError&) {
+      throw NotFoundError("blob of " + where + " is missing");
+    } catch (const IntegrityError&) {
+      throw;
+    } catch (const Error&) {
+      writer.keep_partial();  // worth resuming next time
+      throw;
+    }
+    store::StagedObject staged = writer.finish();
+    if (staged.size == f.size && staged.sha256 == f.sha256) return staged;
+    if (had > 0) {
+      // The bytes an earlier pull kept may be what went wrong: once more, whole.
+      progress.add(-counted);
+      continue;
+    }
+    throw IntegrityError("blob of " + where +
+                         " does not match its digest: the remote copy is corrupt or was tampered "
+                         "with; nothing was changed here");
+  }
+}
+
 }  // namespace
 
-PushResult push(const store::Repository& repo, Backend& remote, const manifest::Ref& ref) {
+PushResult push(const store::Repository& repo, Backend& remote, const manifest::Ref& ref,
+                const TransferSettings& settings) {
   using Kind = manifest::Ref::Kind;
   if (ref.kind != Kind::kVersion && ref.kind != Kind::kStage) {
     throw UsageError("push takes NAME:VERSION or NAME@STAGE, not '" + ref.text + "'");
@@ -90,19 +155,31 @@ PushResult push(const store::Repository& repo, Backend& remote, const manifest::
                         "); versions are immutable, pick a new version");
   }
   if (!remote_digest) {
-    std::set<std::string> seen;
-    for (const auto& f : m.files) {
-      if (!seen.insert(f.sha256).second) continue;
-      if (remote.exists(blob_key(f.sha256))) {
-        ++result.blobs_present;
-        continue;
+    std::vector<const manifest::FileEntry*> blobs = unique_blobs(m);
+    // Ask first, in parallel: on a remote that has most blobs, this is the push.
+    std::vector<char> missing(blobs.size());
+    util::parallel_for(blobs.size(), jobs_for(settings, blobs.size()), [&](std::size_t i) {
+      missing[i] = !remote.exists(blob_key(blobs[i]->sha256));
+    });
+    std::vector<const manifest::FileEntry*> to_send;
+    for (std::size_t i = 0; i < blobs.size(); ++i) {
+      if (missing[i]) {
+        to_send.push_back(blobs[i]);
+        result.bytes_uploaded += blobs[i]->size;
       }
-      // Never spread a corrupt local object.
-      store::copy_verified_object(repo, f.sha256, f.size, -1, f.path);
-      remote.put_file(blob_key(f.sha256), repo.object_path(f.sha256));
-      ++result.blobs_uploaded;
-      result.bytes_uploaded += f.size;
     }
+    result.blobs_uploaded = to_send.size();
+    result.blobs_present = blobs.size() - to_send.size();
+    net::Progress progress(settings.progress, "push " + result.version.str(),
+                           result.bytes_uploaded);
+    const net::ProgressFn on_bytes = [&progress](std::int64_t n) { progress.add(n); };
+    // Each blob is verified as it is read: a corrupt local object never
+    // completes on the remote.
+    util::parallel_for(to_send.size(), jobs_for(settings, to_send.size()), [&](std::size_t i) {
+      const manifest::FileEntry& f = *to_send[i];
+      remote.put_file(blob_key(f.sha256), repo.object_path(f.sha256), f.size, f.sha256, on_bytes);
+    });
+    progress.finish();
     remote.put_if_absent(manifest_key(result.digest), bytes);
     if (auto sig = repo.signature_for(result.digest, m, &ref)) {
       remote.put_if_absent(manifest_key(result.digest) + ".minisig", sig->text);
@@ -129,7 +206,7 @@ PushResult push(const store::Repository& repo, Backend& remote, const manifest::
 }
 
 PullResult pull(store::Repository& repo, Backend& remote, const manifest::Ref& ref,
-                const archive::HeadCheck& check) {
+                const archive::HeadCheck& check, const TransferSettings& settings) {
   using Kind = manifest::Ref::Kind;
   ensure_layout(remote, false);
   PullResult result;
@@ -187,32 +264,22 @@ PullResult pull(store::Repository& repo, Backend& remote, const manifest::Ref& r
 
   fs::FileLock lock(repo.lock_path(), fs::FileLock::Mode::kShared);
   store::Transaction txn(repo);
-  std::set<std::string> seen;
-  for (const auto& f : head.manifest.files) {
-    if (repo.has_object(f.sha256) || !seen.insert(f.sha256).second) continue;
-    store::ObjectWriter writer(repo);
-    try {
-      remote.get(blob_key(f.sha256), [&](std::span<const std::uint8_t> chunk) {
-        if (writer.size() + chunk.size() > f.size) {
-          throw IntegrityError(f.path + " on " + remote.describe() +
-                               " is larger than its manifest says");
-        }
-        writer.write(chunk);
-      });
-    } catch (const NotFoundError&) {
-      throw NotFoundError("blob of " + f.path + " (sha256:" + f.sha256.substr(0, 12) +
-                          ") is missing on " + remote.describe());
+  std::vector<const manifest::FileEntry*> to_fetch;
+  for (const manifest::FileEntry* f : unique_blobs(head.manifest)) {
+    if (!repo.has_object(f->sha256)) {
+      to_fetch.push_back(f);
+      result.bytes_fetched += f->size;
     }
-    store::StagedObject staged = writer.finish();
-    if (staged.size != f.size || staged.sha256 != f.sha256) {
-      throw IntegrityError("blob of " + f.path + " on " + remote.describe() +
-                           " does not match its digest: the remote copy is corrupt or was "
-                           "tampered with; nothing was changed here");
-    }
-    ++result.blobs_fetched;
-    result.bytes_fetched += f.size;
-    txn.add(std::move(staged));
   }
+  result.blobs_fetched = to_fetch.size();
+  std::vector<std::optional<store::StagedObject>> staged(to_fetch.size());
+  {
+    net::Progress progress(settings.progress, "pull " + result.version.str(), result.bytes_fetched);
+    util::parallel_for(to_fetch.size(), jobs_for(settings, to_fetch.size()), [&](std::size_t i) {
+      staged[i].emplace(fetch_blob(repo, remote, *to_fetch[i], progress));
+    });
+  }
+  for (auto& object : staged) txn.add(std::move(*object));
   store::ObjectWriter manifest_writer(repo);
   manifest_writer.write(*bytes);
   txn.add(manifest_writer.finish());

@@ -22,7 +22,48 @@ void ObjectWriter::write(std::string_view data) {
   write(std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
 }
 
+namespace {
+fs::TempFile open_partial(const Repository& repo, const std::string& hex, bool& resumable) {
+  if (auto file = fs::TempFile::open_resumable(repo.tmp_dir(), "part-" + hex)) {
+    resumable = true;
+    return std::move(*file);
+  }
+  return fs::TempFile(repo.tmp_dir(), "obj-");
+}
+}  // namespace
+
+ObjectWriter::ObjectWriter(const Repository& repo, const std::string& resume_hex)
+    : file_(open_partial(repo, resume_hex, resumable_)) {
+  if (!resumable_) return;
+  // Hash what an earlier attempt left, so the digest covers every byte.
+  fs::UniqueFd in = fs::open_read(file_.path());
+  std::vector<std::uint8_t> buffer(kCopyBufferBytes);
+  for (;;) {
+    std::size_t n = fs::read_some(in.get(), buffer, file_.path());
+    if (n == 0) break;
+    hash_.update(std::span<const std::uint8_t>(buffer.data(), n));
+    size_ += n;
+  }
+}
+
+void ObjectWriter::restart() {
+  file_.truncate();
+  hash_ = crypto::Sha256();
+  size_ = 0;
+}
+
+void ObjectWriter::keep_partial() {
+  if (resumable_ && size_ > 0) file_.keep();
+}
+
 StagedObject ObjectWriter::finish() {
+  // Off the resumable name while still locked: nobody appends to it any more.
+  if (resumable_) {
+    if (file_.size_on_disk() != size_) {
+      throw IntegrityError(file_.path().string() + " holds other bytes than were written to it");
+    }
+    file_.rename_random("obj-");
+  }
   file_.close();
   return StagedObject{hash_.finish_hex(), size_, std::move(file_)};
 }

@@ -4,13 +4,13 @@
 #include <atomic>
 #include <exception>
 #include <mutex>
-#include <thread>
 
 #include "mlpack/crypto/sha256.hpp"
 #include "mlpack/manifest/format.hpp"
 #include "mlpack/store/objects.hpp"
 #include "mlpack/util/error.hpp"
 #include "mlpack/util/fs.hpp"
+#include "mlpack/util/parallel.hpp"
 #include "mlpack/version.hpp"
 
 namespace mlpack::store {
@@ -35,30 +35,10 @@ PackResult pack(Repository& repo, const manifest::Spec& spec, const Signer& sign
 
   const std::size_t count = spec.files.size();
   std::vector<std::optional<IngestedFile>> ingested(count);
-  std::vector<std::exception_ptr> errors(count);
-  std::atomic<std::size_t> next{0};
   // Independent files hash in parallel; one buffer per worker keeps memory flat.
-  if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
-  const unsigned workers =
-      static_cast<unsigned>(std::min<std::size_t>(jobs, std::max<std::size_t>(count, 1)));
-  {
-    std::vector<std::jthread> pool;
-    for (unsigned w = 0; w < workers; ++w) {
-      pool.emplace_back([&] {
-        for (std::size_t i = next++; i < count; i = next++) {
-          try {
-            ingested[i].emplace(
-                ingest_file(repo, spec.files[i].source, manifest::kFormatSniffBytes));
-          } catch (...) {
-            errors[i] = std::current_exception();
-          }
-        }
-      });
-    }
-  }
-  for (auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
+  util::parallel_for(count, jobs, [&](std::size_t i) {
+    ingested[i].emplace(ingest_file(repo, spec.files[i].source, manifest::kFormatSniffBytes));
+  });
 
   manifest::Manifest m;
   m.name = spec.name;

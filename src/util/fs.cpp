@@ -103,6 +103,45 @@ TempFile::TempFile(const stdfs::path& dir, std::string_view prefix) {
   throw RuntimeError("cannot create a temp file in " + dir.string());
 }
 
+std::optional<TempFile> TempFile::open_resumable(const stdfs::path& dir, const std::string& name) {
+  const stdfs::path path = dir / name;
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw_system_error("cannot open " + path.string(), errno);
+  UniqueFd owned(fd);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) return std::nullopt;
+    throw_system_error("cannot lock " + path.string(), errno);
+  }
+  if (::lseek(fd, 0, SEEK_END) < 0) throw_system_error("cannot seek in " + path.string(), errno);
+  return TempFile(std::move(owned), path);
+}
+
+void TempFile::truncate() {
+  if (::ftruncate(fd_.get(), 0) != 0 || ::lseek(fd_.get(), 0, SEEK_SET) < 0) {
+    throw_system_error("cannot empty " + path_.string(), errno);
+  }
+}
+
+void TempFile::rename_random(std::string_view prefix) {
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    stdfs::path candidate = path_.parent_path() / (std::string(prefix) + random_suffix());
+    // renameat2(RENAME_NOREPLACE) would do; link + unlink is as safe and portable.
+    if (::link(path_.c_str(), candidate.c_str()) == 0) {
+      ::unlink(path_.c_str());
+      path_ = candidate;
+      return;
+    }
+    if (errno != EEXIST) throw_system_error("cannot rename " + path_.string(), errno);
+  }
+  throw RuntimeError("cannot rename " + path_.string());
+}
+
+std::uint64_t TempFile::size_on_disk() const {
+  struct stat st {};
+  if (::fstat(fd_.get(), &st) != 0) throw_system_error("cannot stat " + path_.string(), errno);
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
 TempFile::TempFile(TempFile&& other) noexcept
     : fd_(std::move(other.fd_)), path_(std::move(other.path_)), live_(other.live_) {
   other.live_ = false;

@@ -1,5 +1,7 @@
 #include "mlpack/util/text.hpp"
 
+#include <cstdio>
+
 namespace mlpack::text {
 
 std::string escape_control(std::string_view text) {
@@ -16,6 +18,23 @@ std::string escape_control(std::string_view text) {
     }
   }
   return out;
+}
+
+std::string format_size(std::uint64_t bytes) {
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int unit = 0;
+  while (v >= 1024 && unit < 4) {
+    v /= 1024;
+    ++unit;
+  }
+  char buf[32];
+  if (unit == 0) {
+    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f %s", v, kUnits[unit]);
+  }
+  return buf;
 }
 
 }  // namespace mlpack::text

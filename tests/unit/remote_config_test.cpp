@@ -45,16 +45,16 @@ TEST_CASE("remote config round-trips and selects origin, then the only remote") 
   {
     remote::RemoteConfig config(repo);
     CHECK_THROWS_AS(config.select(std::nullopt), NotFoundError);
-    config.add({"backup", remote::parse_remote_url("/srv/backup"), "", "", false});
+    config.add({"backup", remote::parse_remote_url("/srv/backup"), "", "", false, ""});
     CHECK(config.select(std::nullopt).name == "backup");
     config.add({"cloud", remote::parse_remote_url("s3://bucket-a/p"), "http://127.0.0.1:9000",
-                "eu-west-1", true});
+                "eu-west-1", true, ""});
     CHECK_THROWS_AS(config.select(std::nullopt), UsageError);
-    CHECK_THROWS_AS(config.add({"cloud", remote::parse_remote_url("/x"), "", "", false}),
+    CHECK_THROWS_AS(config.add({"cloud", remote::parse_remote_url("/x"), "", "", false, ""}),
                     ConflictError);
-    CHECK_THROWS_AS(config.add({"-bad", remote::parse_remote_url("/x"), "", "", false}),
+    CHECK_THROWS_AS(config.add({"-bad", remote::parse_remote_url("/x"), "", "", false, ""}),
                     UsageError);
-    CHECK_THROWS_AS(config.add({"f", remote::parse_remote_url("/x"), "", "eu-west-1", false}),
+    CHECK_THROWS_AS(config.add({"f", remote::parse_remote_url("/x"), "", "eu-west-1", false, ""}),
                     UsageError);  // region on a directory remote
     config.save();
   }
@@ -71,6 +71,6 @@ TEST_CASE("remote config round-trips and selects origin, then the only remote") 
   CHECK_THROWS_AS(reread.set("backup", "path-style", "true"), UsageError);
   reread.remove("backup");
   CHECK_THROWS_AS(reread.remove("backup"), NotFoundError);
-  reread.add({"origin", remote::parse_remote_url("/srv/o"), "", "", false});
+  reread.add({"origin", remote::parse_remote_url("/srv/o"), "", "", false, ""});
   CHECK(reread.select(std::nullopt).name == "origin");
 }

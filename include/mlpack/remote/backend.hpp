@@ -1,7 +1,8 @@
 // One interface for every kind of remote (DESIGN.md §6): exists, get, put,
 // put_if_absent, compare_and_swap, list, remove, on keys relative to the
 // remote's prefix. A backend knows nothing of manifests; push and pull
-// (sync.hpp) are written once, above it.
+// (sync.hpp) are written once, above it, and call a backend from several
+// threads at once.
 #pragma once
 
 #include <cstdint>
@@ -13,12 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "mlpack/net/http.hpp"
 #include "mlpack/remote/config.hpp"
 
 namespace mlpack::remote {
 
-// Receives an object's bytes as they arrive.
-using Sink = std::function<void(std::span<const std::uint8_t>)>;
+// Receives an object's bytes as they arrive, each byte once.
+using Sink = net::Sink;
 
 class Backend {
  public:
@@ -26,12 +28,16 @@ class Backend {
   virtual std::string describe() const = 0;  // for messages: the remote's URL
 
   virtual bool exists(const std::string& key) = 0;
-  // Streams the object to `sink`. Throws NotFoundError when it is missing.
-  virtual void get(const std::string& key, const Sink& sink) = 0;
+  // Streams the object from byte `offset` on to `sink` (a download that
+  // resumes). Throws NotFoundError when it is missing.
+  virtual void get(const std::string& key, const Sink& sink, std::uint64_t offset) = 0;
   // Small objects (refs, manifests): the whole content, or nullopt.
   virtual std::optional<std::string> get_small(const std::string& key, std::size_t max_bytes) = 0;
-  // Replaces the object with the file's bytes; readers never see half of it.
-  virtual void put_file(const std::string& key, const stdfs::path& file) = 0;
+  // Replaces the object with the file's first `size` bytes, which must hash
+  // to `sha256`; readers never see half of it. When the bytes do not match
+  // (the local copy rotted), nothing appears and IntegrityError is thrown.
+  virtual void put_file(const std::string& key, const stdfs::path& file, std::uint64_t size,
+                        const std::string& sha256, const net::ProgressFn& progress) = 0;
   virtual void put_bytes(const std::string& key, const std::string& bytes) = 0;
   // Creates the object only if it does not exist; false when it did.
   virtual bool put_if_absent(const std::string& key, const std::string& bytes) = 0;
@@ -46,6 +52,11 @@ class Backend {
 
 // The backend for a remote's URL scheme. Throws UsageError for schemes this
 // build cannot reach yet.
-std::unique_ptr<Backend> open_backend(const Remote& remote);
+std::unique_ptr<Backend> open_backend(const Remote& remote, const net::TransferOptions& options);
+
+// Backends, by scheme.
+std::unique_ptr<Backend> open_file_backend(const Remote& remote);
+std::unique_ptr<Backend> open_http_backend(const Remote& remote,
+                                           const net::TransferOptions& options);
 
 }  // namespace mlpack::remote

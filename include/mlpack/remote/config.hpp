@@ -2,6 +2,7 @@
 // (file://, plain path, http(s)://, s3://bucket/prefix, gs://bucket/prefix)
 // and per-remote options. URLs are checked when they are added, and a URL
 // that carries a password is refused: credentials never live in the repo.
+// (`-r URL` on a transfer names a remote for one command, password allowed.)
 #pragma once
 
 #include <filesystem>
@@ -16,15 +17,18 @@ namespace mlpack::remote {
 namespace stdfs = std::filesystem;
 
 struct RemoteUrl {
-  std::string scheme;  // file, http, https, s3, gs
-  std::string host;    // http(s): host[:port]; s3/gs: the bucket
-  std::string path;    // file: absolute path; others: the prefix, no leading '/'
-  std::string text;    // canonical form, as stored
+  std::string scheme;    // file, http, https, s3, gs
+  std::string host;      // http(s): host[:port]; s3/gs: the bucket
+  std::string path;      // file: absolute path; others: the prefix, no leading '/'
+  std::string user;      // http(s): user name for basic auth
+  std::string password;  // http(s): only in a URL given for one command, never stored
+  std::string text;      // canonical form, as stored and shown: never a password
 };
 
 // Throws UsageError naming what is wrong and the accepted forms. A plain
-// path becomes an absolute file:// URL.
-RemoteUrl parse_remote_url(const std::string& text);
+// path becomes an absolute file:// URL. A password in the URL is refused
+// unless `allow_password` (a URL typed for one command, never saved).
+RemoteUrl parse_remote_url(const std::string& text, bool allow_password = false);
 
 struct Remote {
   std::string name;
@@ -32,6 +36,7 @@ struct Remote {
   std::string endpoint;  // s3/gs: another API host, http(s)://host[:port]
   std::string region;    // s3
   bool path_style = false;
+  std::string ca_file;  // http(s), s3, gs: a private CA's certificates (PEM)
 };
 
 bool is_valid_remote_name(const std::string& name);
@@ -45,16 +50,17 @@ class RemoteConfig {
 
   // Throws ConflictError when the name is taken.
   void add(Remote remote);
-  // KEY is url, endpoint, region or path-style. Throws NotFoundError/UsageError.
+  // KEY is url, endpoint, region, path-style or ca-file. Throws NotFoundError/UsageError.
   void set(const std::string& name, const std::string& key, const std::string& value);
   // Throws NotFoundError.
   void remove(const std::string& name);
   // Writes .mlpack/config.yaml atomically, keeping its other settings.
   void save() const;
 
-  // What push and pull use: `requested` (-r), else "origin", else the only
-  // remote. Throws NotFoundError / UsageError saying which to pass.
-  const Remote& select(const std::optional<std::string>& requested) const;
+  // What push and pull use: `requested` (-r: a name, or a URL used as is),
+  // else "origin", else the only remote. Throws NotFoundError / UsageError
+  // saying which to pass.
+  Remote select(const std::optional<std::string>& requested) const;
 
  private:
   stdfs::path file_;

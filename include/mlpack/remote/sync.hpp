@@ -14,10 +14,18 @@
 
 #include "mlpack/archive/archive.hpp"
 #include "mlpack/manifest/names.hpp"
+#include "mlpack/net/progress.hpp"
 #include "mlpack/remote/backend.hpp"
 #include "mlpack/store/repository.hpp"
 
 namespace mlpack::remote {
+
+// How blobs move: how many at once (0: sized to the work, at most 8) and
+// how progress is shown.
+struct TransferSettings {
+  unsigned jobs = 0;
+  net::ProgressStyle progress = net::ProgressStyle::kNone;
+};
 
 struct PushResult {
   manifest::NameVersion version;
@@ -32,7 +40,8 @@ struct PushResult {
 // REF is NAME:VERSION or NAME@STAGE (which also moves the remote stage, by
 // compare-and-swap). Throws ConflictError (exit 5) when the remote holds the
 // version with another digest, or its stage moved meanwhile.
-PushResult push(const store::Repository& repo, Backend& remote, const manifest::Ref& ref);
+PushResult push(const store::Repository& repo, Backend& remote, const manifest::Ref& ref,
+                const TransferSettings& settings = {});
 
 struct PullResult {
   manifest::NameVersion version;
@@ -44,9 +53,11 @@ struct PullResult {
 
 // REF is NAME:VERSION, NAME@STAGE or sha256:<64 hex>. `check` sees the
 // manifest and signature before any blob is fetched and names the version
-// to file the artifact under (the signature policy lives in the CLI).
+// to file the artifact under (the signature policy lives in the CLI). A
+// blob whose transfer broke off part-way keeps its bytes under .mlpack/tmp,
+// and the next pull resumes it.
 PullResult pull(store::Repository& repo, Backend& remote, const manifest::Ref& ref,
-                const archive::HeadCheck& check);
+                const archive::HeadCheck& check, const TransferSettings& settings = {});
 
 struct RemoteListing {
   std::vector<store::TagEntry> versions;

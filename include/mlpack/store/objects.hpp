@@ -28,13 +28,24 @@ struct StagedObject {
 class ObjectWriter {
  public:
   explicit ObjectWriter(const Repository& repo);
+  // A download of object `hex` that resumes: the bytes an interrupted
+  // attempt kept under .mlpack/tmp are hashed again and writes continue
+  // after them (size() says how many there are). Another process fetching
+  // the same object at the same time gets a fresh file instead.
+  ObjectWriter(const Repository& repo, const std::string& resume_hex);
   void write(std::span<const std::uint8_t> data);
   void write(std::string_view data);
   std::uint64_t size() const { return size_; }
+  // Drops what was written, to start over.
+  void restart();
+  // Leaves the bytes written so far for the next attempt, when this writer
+  // dies without finish() (the transfer failed part-way).
+  void keep_partial();
   // Flushes to disk and returns the staged object.
   StagedObject finish();
 
  private:
+  bool resumable_ = false;  // first: the resuming constructor sets it while opening file_
   fs::TempFile file_;
   crypto::Sha256 hash_;
   std::uint64_t size_ = 0;

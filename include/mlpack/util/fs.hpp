@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -53,6 +54,10 @@ void write_file_atomic(const stdfs::path& path, std::string_view data);
 class TempFile {
  public:
   explicit TempFile(const stdfs::path& dir, std::string_view prefix = ".tmp-");
+  // A file under a fixed name whose bytes outlive a failed or killed process,
+  // so that a download can resume: opened for appending, and flock()ed while
+  // open. nullopt when another process holds it.
+  static std::optional<TempFile> open_resumable(const stdfs::path& dir, const std::string& name);
   TempFile(TempFile&&) noexcept;
   TempFile& operator=(TempFile&&) = delete;
   ~TempFile();
@@ -72,8 +77,17 @@ class TempFile {
   bool commit_exclusive(const stdfs::path& target);
   // Gives the file up without removing it (after it was renamed elsewhere).
   void discard();
+  // Leaves the file in place when this object dies (a partial download).
+  void keep() { live_ = false; }
+  // Empties the file, to start over.
+  void truncate();
+  // Moves it to a fresh random name in its folder, so that nobody resumes into it.
+  void rename_random(std::string_view prefix);
+  std::uint64_t size_on_disk() const;
 
  private:
+  TempFile(UniqueFd fd, stdfs::path path) : fd_(std::move(fd)), path_(std::move(path)) {}
+
   UniqueFd fd_;
   stdfs::path path_;
   bool live_ = true;

@@ -15,4 +15,9 @@ void warn(std::string_view message);   // shown unless -q
 void note(std::string_view message);   // shown unless -q
 void debug(std::string_view message);  // shown with -v
 
+// A line redrawn in place on a terminal (a progress bar). While one is up,
+// messages clear it first, so they never end up glued to a half-drawn bar.
+void set_status_line(bool active);
+void status_line(std::string_view text, bool last);
+
 }  // namespace mlpack::log

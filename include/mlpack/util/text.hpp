@@ -3,6 +3,7 @@
 // or break a line or a table row.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -10,5 +11,8 @@ namespace mlpack::text {
 
 // Each byte below 0x20 and 0x7f becomes \xNN; everything else is kept.
 std::string escape_control(std::string_view text);
+
+// "830 B", "1.5 GiB": a size for people, in binary units.
+std::string format_size(std::uint64_t bytes);
 
 }  // namespace mlpack::text
