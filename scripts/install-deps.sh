@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(cmake ninja-build g++ pkg-config libcli11-dev libarchive-dev libssl-dev libyaml-cpp-dev
           libcurl4-openssl-dev catch2 zstd minisign python3 python3-sklearn python3-joblib)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(git time tar mandoc minisign)
+  packages+=(git time tar mandoc minisign nginx-light libnginx-mod-http-dav-ext openssl curl)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -668,7 +668,7 @@ rs_check_interrupted_pull() {
   rs_big_sources
   rs_pack "$RS_W/laptop" "$RS_BIG/v1" --model weights --no-preprocessing -t big:v1
   BIG1=$RS_DIGEST
-  RS_T_PUSH=$(rs_seconds rs_laptop push big:v1)
+  RS_T_PUSH=$(rs_seconds rs_laptop push --jobs 1 big:v1)
 
   # Calibrate: a full pull into a fresh repository, twice, keeping the faster.
   local t t_pull=999 i
@@ -723,7 +723,8 @@ rs_check_interrupted_push() {
   local landed=0 f present partial srv_before
   srv_before=$(store_state "$RS_W/server")
   for f in "${RS_FRACTIONS[@]}"; do
-    rs_run_killed "$(rs_delay "$RS_T_PUSH" "$f")" -C "$RS_W/laptop" push big:v2
+    # One blob at a time, so that a kill can fall between the two.
+    rs_run_killed "$(rs_delay "$RS_T_PUSH" "$f")" -C "$RS_W/laptop" push --jobs 1 big:v2
     if [[ $RS_KILL_RC -eq 0 ]]; then break; fi
     # Readers never see a half-pushed version.
     rs_expect_no_key tags/big/v2

@@ -161,9 +161,9 @@ for i in $(seq 12); do
   codes+=("$CODE/$CURL_RC/$(wc -c <"$OUT")")
   if [[ $i -eq 3 ]]; then expect_eq "$(header Retry-After)" 7 "Retry-After of the 503"; fi
 done
-# 3, 6, 9, 12 -> 503 with the proxy's own 26-byte body (the first rule wins on
-# 12); 4, 8 -> half the body (3 of 6
-# bytes), then a closed connection: curl error 18.
+# 3, 6, 9, 12 -> 503 with the proxy's own 26-byte body (the first rule wins
+# on 12); 4, 8 -> half the body (3 of 6 bytes), then a closed connection:
+# curl error 18.
 expect_eq "${codes[*]}" \
   "200/0/6 200/0/6 503/0/26 200/18/3 200/0/6 503/0/26 200/0/6 200/18/3 503/0/26 200/0/6 200/0/6 503/0/26" \
   "status/curl exit/body size of 12 GETs"

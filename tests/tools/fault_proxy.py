@@ -87,8 +87,10 @@ Log (--log FILE): one line per request, written as soon as its outcome is
 known, before the client can have read all of its answer:
     COUNTER METHOD TARGET FAULT UPSTREAM-STATUS CONNECTION
 FAULT is "pass" or the rule's KIND; UPSTREAM-STATUS is "-" when the upstream
-gave no status; CONNECTION numbers client connections from 1 (equal numbers
-mean a reused connection).
+gave no status (not asked, down: the client then gets a 502, or it broke off
+the exchange); CONNECTION numbers client connections from 1 (equal numbers
+mean a reused connection). A request whose line is not in the log yet is not
+finished, so a test can poll the log for the lines it expects.
 """
 
 import argparse
@@ -477,14 +479,24 @@ class Connection:
         self.client = Stream(sock)
         self.conn_id = conn_id
         self.faults = faults
-        self.log = log
+        self.log_file = log
         self.upstream = Upstream(args.upstream_port)
+        # The log fields of a counted request whose line is not written yet:
+        # a request that ends in an error is logged too, with status "-".
+        self.unlogged = None
+
+    def log(self, status):
+        counter, method, target, kind = self.unlogged
+        self.unlogged = None
+        self.log_file.write(counter, method, target, kind, status, self.conn_id)
 
     def run(self):
         try:
             while not STOP.is_set() and self.one_request():
                 pass
-        except (OSError, Truncated, ProtocolError, BudgetSpent) as e:
+        except Exception as e:  # the connection ends; the proxy goes on
+            if self.unlogged is not None:
+                self.log("-")
             if not isinstance(e, (ConnectionResetError, BrokenPipeError, Truncated)):
                 print(f"fault_proxy: connection {self.conn_id}: {e!r}", file=sys.stderr, flush=True)
         finally:
@@ -515,9 +527,8 @@ class Connection:
 
         counter, rule = self.faults.decide(method, target)
         kind = rule.kind if rule is not None else "pass"
-
-        def log(status):
-            self.log.write(counter, method, target, kind, status, self.conn_id)
+        self.unlogged = (counter, method, target, kind)
+        log = self.log
 
         if kind == "reset":
             log("-")
@@ -535,7 +546,13 @@ class Connection:
             self.sock.sendall(error_response(rule, method, close=client_close))
             return not client_close
 
-        up = self.upstream.get()
+        try:
+            up = self.upstream.get()
+        except ConnectionRefusedError:
+            # What a reverse proxy answers when its upstream is down.
+            log("-")
+            self.sock.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            return False
         up.sock.sendall(b"".join(head))
 
         # With "Expect: 100-continue" the client holds its body back until the
