@@ -20,6 +20,7 @@
 
 #include "mlpack/crypto/ed25519.hpp"
 #include "mlpack/remote/backend.hpp"
+#include "mlpack/remote/webdav.hpp"
 #include "mlpack/util/error.hpp"
 #include "mlpack/util/hex.hpp"
 
@@ -38,70 +39,6 @@ std::string first_line(const std::string& text) {
     if (static_cast<unsigned char>(c) < 0x20) c = ' ';
   }
   return line;
-}
-
-std::string decode_xml_entities(const std::string& text) {
-  static const std::pair<const char*, char> kEntities[] = {
-      {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
-  std::string out;
-  for (std::size_t i = 0; i < text.size();) {
-    bool replaced = false;
-    if (text[i] == '&') {
-      for (const auto& [entity, c] : kEntities) {
-        if (text.compare(i, std::strlen(entity), entity) == 0) {
-          out += c;
-          i += std::strlen(entity);
-          replaced = true;
-          break;
-        }
-      }
-    }
-    if (!replaced) out += text[i++];
-  }
-  return out;
-}
-
-struct DavEntry {
-  std::string href;
-  bool collection = false;
-};
-
-// The hrefs of a 207 Multi-Status answer, and whether each is a collection.
-// Namespace prefixes differ between servers (D:, d:, lp1:, none), so tags
-// are matched by their local name.
-std::vector<DavEntry> parse_multistatus(const std::string& xml) {
-  std::vector<DavEntry> out;
-  std::optional<DavEntry> current;
-  std::size_t pos = 0;
-  while ((pos = xml.find('<', pos)) != std::string::npos) {
-    const std::size_t end = xml.find('>', pos);
-    if (end == std::string::npos) break;
-    std::string tag = xml.substr(pos + 1, end - pos - 1);
-    pos = end + 1;
-    if (tag.empty() || tag[0] == '?' || tag[0] == '!') continue;
-    const bool closing = tag[0] == '/';
-    if (closing) tag.erase(0, 1);
-    const bool self_closing = !tag.empty() && tag.back() == '/';
-    std::string name = tag.substr(0, tag.find_first_of(" \t\r\n/"));
-    if (const std::size_t colon = name.find(':'); colon != std::string::npos) {
-      name = name.substr(colon + 1);
-    }
-    if (name == "response") {
-      if (!closing && !self_closing) {
-        current.emplace();
-      } else if (closing && current) {
-        out.push_back(std::move(*current));
-        current.reset();
-      }
-    } else if (current && name == "href" && !closing && !self_closing) {
-      const std::size_t text_end = xml.find('<', pos);
-      if (current->href.empty())
-        current->href = decode_xml_entities(xml.substr(pos, text_end - pos));
-    } else if (current && name == "collection" && !closing) {
-      current->collection = true;
-    }
-  }
-  return out;
 }
 
 std::string random_name() {
@@ -276,7 +213,7 @@ class HttpBackend final : public Backend {
                          "), which listing needs; push and pull work without it");
     }
     if (r.status != 207) fail("PROPFIND", dir, r);
-    for (const DavEntry& e : parse_multistatus(r.body)) {
+    for (const webdav::Entry& e : webdav::parse_multistatus(r.body)) {
       std::string path = e.href;
       // An href is an absolute path or a full URL.
       if (const std::size_t scheme = path.find("://"); scheme != std::string::npos) {

@@ -39,6 +39,34 @@ TEST_CASE("bad remote URLs are usage errors, and credentials are refused") {
   }
 }
 
+TEST_CASE("HTTP URLs may name a user; a password only for one command") {
+  auto user = remote::parse_remote_url("https://alice@models.example.test/dav");
+  CHECK(user.user == "alice");
+  CHECK(user.password.empty());
+  CHECK(user.host == "models.example.test");
+  CHECK(user.text == "https://alice@models.example.test/dav");
+  auto once = remote::parse_remote_url("https://alice:s3cret@models.example.test/dav", true);
+  CHECK(once.password == "s3cret");
+  CHECK(once.text.find("s3cret") == std::string::npos);
+  CHECK_THROWS_AS(remote::parse_remote_url("s3://key@bucket/x"), UsageError);
+  CHECK_THROWS_AS(remote::parse_remote_url("https://@host/x"), UsageError);
+  CHECK_THROWS_AS(remote::parse_remote_url("https://alice@/x"), UsageError);
+}
+
+TEST_CASE("-r takes a remote's name or a URL used for one command") {
+  test::TestDir dir;
+  auto repo = store::Repository::init(dir.path()).first;
+  remote::RemoteConfig config(repo);
+  config.add({"origin", remote::parse_remote_url("/srv/o"), "", "", false, ""});
+  CHECK(config.select(std::string("origin")).url.text == "file:///srv/o");
+  auto adhoc = config.select(std::string("https://bob:pw@host:8443/x"));
+  CHECK(adhoc.url.scheme == "https");
+  CHECK(adhoc.url.password == "pw");
+  CHECK(adhoc.name == "https://bob@host:8443/x");
+  CHECK(config.select(std::string("/mnt/backup")).url.text == "file:///mnt/backup");
+  CHECK_THROWS_AS(config.select(std::string("nosuch")), NotFoundError);
+}
+
 TEST_CASE("remote config round-trips and selects origin, then the only remote") {
   test::TestDir dir;
   auto repo = store::Repository::init(dir.path()).first;
