@@ -41,4 +41,35 @@ rm -rf "$REMOTE_DIR"
 # A plain path names the same kind of remote; this folder does not exist yet.
 REMOTE_DIR=$TMP/remote-path/models
 run_remote_suite "$REMOTE_DIR"
+# --- progress on stderr ---------------------------------------------------------
+step "progress: plain lines, a bar on a terminal, nothing with -q or off a terminal"
+new_repo "$TMP/p"
+make_model "$TMP/pm" prog v1 "progress"
+head -c 3M /dev/urandom >"$TMP/pm/model.joblib"
+expect_exit 0 mlp -C "$TMP/p" pack "$TMP/pm"
+expect_exit 0 mlp -C "$TMP/p" remote add origin "$TMP/prog-remote"
+expect_exit 0 mlp -C "$TMP/p" --progress plain push prog:v1
+# The last line reports the whole transfer.
+grep -Eq '^mlpack: push prog:v1: 3\.[0-9] MiB / 3\.[0-9] MiB  100%.* in [0-9]+:[0-9]{2}$' "$ERR" ||
+  fail "no final progress line: $(cat "$ERR")"
+new_repo "$TMP/p2"
+expect_exit 0 mlp -C "$TMP/p2" remote add origin "$TMP/prog-remote"
+expect_exit 0 mlp -C "$TMP/p2" -q --progress plain pull --allow-unsigned prog:v1
+expect_eq "$(cat "$ERR")" "" "stderr of pull -q --progress plain"
+expect_exit 0 mlp -C "$TMP/p2" gc
+rm -rf "$TMP/p2"
+new_repo "$TMP/p2"
+expect_exit 0 mlp -C "$TMP/p2" remote add origin "$TMP/prog-remote"
+expect_exit 0 mlp -C "$TMP/p2" pull prog:v1
+expect_eq "$(cat "$ERR")" "" "stderr of pull (progress auto, stderr not a terminal)"
+# On a terminal (script(1) gives it one): a bar redrawn with carriage returns.
+rm -rf "$TMP/p3"
+new_repo "$TMP/p3"
+expect_exit 0 mlp -C "$TMP/p3" remote add origin "$TMP/prog-remote"
+script -qec "$MLPACK -C $TMP/p3 pull prog:v1" /dev/null >"$TMP/tty.out" </dev/null ||
+  fail "pull on a terminal failed: $(cat "$TMP/tty.out")"
+grep -q $'\r\x1b\[K\[#' "$TMP/tty.out" || fail "no progress bar on a terminal: $(cat -v "$TMP/tty.out")"
+grep -q 'pull prog:v1: 3\.[0-9] MiB / 3\.[0-9] MiB  100%' "$TMP/tty.out" || fail "no final bar: $(cat -v "$TMP/tty.out")"
+expect_exit 2 mlp -C "$TMP/p3" --progress fancy pull prog:v1
+
 echo "remote (file): ok"
