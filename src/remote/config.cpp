@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "mlpack/manifest/names.hpp"
+#include "mlpack/net/http.hpp"
 #include "mlpack/util/error.hpp"
 #include "mlpack/util/fs.hpp"
 
@@ -78,7 +79,7 @@ RemoteUrl parse_remote_url(const std::string& text, bool allow_password) {
     url.scheme = "file";
     url.path = stdfs::absolute(text, ec).lexically_normal().string();
     while (url.path.size() > 1 && url.path.back() == '/') url.path.pop_back();
-    url.text = "file://" + url.path;
+    url.text = "file://" + net::encode_path(url.path);
     return url;
   }
   url.scheme = text.substr(0, sep);
@@ -87,9 +88,10 @@ RemoteUrl parse_remote_url(const std::string& text, bool allow_password) {
     if (!rest.starts_with("/")) {
       throw UsageError("file URL " + text + " needs an absolute path (file:///srv/models)");
     }
-    url.path = stdfs::path(rest).lexically_normal().string();
+    // A file URL is percent-encoded (file:///srv/my%20models); a plain path is not.
+    url.path = stdfs::path(net::decode_percent(rest)).lexically_normal().string();
     while (url.path.size() > 1 && url.path.back() == '/') url.path.pop_back();
-    url.text = "file://" + url.path;
+    url.text = "file://" + net::encode_path(url.path);
     return url;
   }
   if (url.scheme != "http" && url.scheme != "https" && url.scheme != "s3" && url.scheme != "gs") {

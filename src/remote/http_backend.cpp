@@ -69,7 +69,8 @@ class HttpBackend final : public Backend {
   bool exists(const std::string& key) override {
     net::Response r = send(make("HEAD", key));
     if (r.ok()) return true;
-    if (r.status == 404 || r.status == 410) return false;
+    // A redirect is a folder's answer (nginx sends /x to /x/): not an object.
+    if (r.status == 404 || r.status == 410 || r.status == 301 || r.status == 302) return false;
     fail("HEAD", key, r);
   }
 

@@ -119,6 +119,54 @@ store::StagedObject fetch_blob(const store::Repository& repo, Backend& remote,
   }
 }
 
+// A digest given by its first hex digits: the one manifest on the remote
+// that starts with them (this lists the remote's manifests).
+std::string find_manifest_by_prefix(Backend& remote, const manifest::Ref& ref) {
+  std::vector<std::string> matches;
+  const std::string folder = "manifests/sha256";
+  for (const auto& key : remote.list(folder)) {
+    const std::string name = key.substr(key.rfind('/') + 1);
+    if (name.size() == 64 && hex::is_lower_hex(name) && name.starts_with(ref.digest)) {
+      matches.push_back(name);
+    }
+  }
+  if (matches.empty()) throw NotFoundError(ref.text + " not found on " + remote.describe());
+  if (matches.size() > 1) {
+    throw UsageError(ref.text + " is ambiguous on " + remote.describe() + " (" +
+                     std::to_string(matches.size()) +
+                     " manifests start with it): give more digits");
+  }
+  return matches.front();
+}
+
+// Names share the remote's tag folders with namespaces ("team" and
+// "team/iris"): a version "team:iris" is an object where "team/iris:v1"
+// needs a folder. Either way round, that is a clash, not a network error.
+void check_name_clash(Backend& remote, const manifest::NameVersion& v) {
+  std::size_t slash = 0;
+  while ((slash = v.name.find('/', slash)) != std::string::npos) {
+    const std::string outer = v.name.substr(0, slash);
+    const std::string inner = v.name.substr(slash + 1, v.name.find('/', slash + 1) - slash - 1);
+    if (remote.exists(tag_key(outer, inner))) {
+      throw ConflictError(v.str() + " cannot be pushed to " + remote.describe() + ": the version " +
+                          outer + ":" + inner + " is there, and a name cannot also be a namespace");
+    }
+    ++slash;
+  }
+  // The other way round: versions of a model named NAME/VERSION exist.
+  std::vector<std::string> inside;
+  try {
+    inside = remote.list(tag_key(v.name, v.version));
+  } catch (const RuntimeError&) {
+    return;  // a server that cannot list: the create-only tag write still refuses it
+  }
+  if (!inside.empty()) {
+    throw ConflictError(v.str() + " cannot be pushed to " + remote.describe() +
+                        ": versions of a model named " + v.name + "/" + v.version +
+                        " are there, and a version cannot also be a namespace");
+  }
+}
+
 }  // namespace
 
 PushResult push(const store::Repository& repo, Backend& remote, const manifest::Ref& ref,
@@ -147,6 +195,7 @@ PushResult push(const store::Repository& repo, Backend& remote, const manifest::
   ensure_layout(remote, true);
 
   // Refuse a clash before uploading gigabytes.
+  check_name_clash(remote, result.version);
   const std::string tkey = tag_key(result.version.name, result.version.version);
   auto remote_digest = read_remote_ref(remote, tkey);
   if (remote_digest && *remote_digest != result.digest) {
@@ -186,9 +235,18 @@ PushResult push(const store::Repository& repo, Backend& remote, const manifest::
     }
     // Last, and create-only: the version becomes visible whole or not at all.
     result.tag_created = remote.put_if_absent(tkey, ref_text(result.digest));
-    if (!result.tag_created && read_remote_ref(remote, tkey) != result.digest) {
-      throw ConflictError(result.version.str() + " was just pushed to " + remote.describe() +
-                          " by another writer with other content");
+    if (!result.tag_created) {
+      auto now = read_remote_ref(remote, tkey);
+      if (!now) {
+        throw ConflictError(result.version.str() + " cannot be pushed to " + remote.describe() +
+                            ": versions of a model named " + result.version.name + "/" +
+                            result.version.version +
+                            " are there, and a version cannot also be a namespace");
+      }
+      if (*now != result.digest) {
+        throw ConflictError(result.version.str() + " was just pushed to " + remote.describe() +
+                            " by another writer with other content");
+      }
     }
   }
   if (ref.kind == Kind::kStage) {
@@ -219,10 +277,7 @@ PullResult pull(store::Repository& repo, Backend& remote, const manifest::Ref& r
       digest = read_remote_ref(remote, stage_key(ref.name, ref.stage));
       break;
     case Kind::kDigest:
-      if (ref.digest.size() != 64) {
-        throw UsageError("pull by digest needs all 64 hex digits: " + ref.text);
-      }
-      digest = ref.digest;
+      digest = ref.digest.size() == 64 ? ref.digest : find_manifest_by_prefix(remote, ref);
       break;
     case Kind::kArchiveFile:
       throw UsageError("pull takes NAME:VERSION, NAME@STAGE or sha256:<hex>, not a file");

@@ -495,6 +495,30 @@ rs_check_namespaces() {
   expect_exit 0 rs_server verify team/iris:v1
   expect_exit 0 rs_server inspect team/iris@prod --json
   expect_eq "$(digest_of "$OUT")" "$dt" "the server's team/iris@prod"
+
+  # A name cannot also be a namespace: the clash is a conflict, found before
+  # anything is uploaded, either way round.
+  make_model "$RS_W/mns" ns inner "namespace clash"
+  rs_pack "$RS_W/rival" "$RS_W/mns" -t team:iris
+  local state
+  state=$(remote_state)
+  expect_exit 5 rs_rival push team:iris
+  expect_contains "$ERR" "namespace"
+  expect_eq "$(remote_state)" "$state" "the remote after a clashing push of team:iris"
+  rs_pack "$RS_W/rival" "$RS_W/mns" -t ns:inner
+  expect_exit 0 rs_rival push ns:inner
+  make_model "$RS_W/mns2" ns inner "namespace clash 2"
+  rs_pack "$RS_W/laptop" "$RS_W/mns2" -t ns/inner:v1
+  state=$(remote_state)
+  expect_exit 5 rs_laptop push ns/inner:v1
+  expect_contains "$ERR" "namespace"
+  expect_eq "$(remote_state)" "$state" "the remote after a clashing push of ns/inner:v1"
+
+  # Pull by a digest's first 12+ hex digits; unknown or ambiguous prefixes.
+  expect_exit 0 rs_server pull "sha256:${dt:0:12}" --json
+  expect_eq "$(json "$OUT" '[d["pulled"][0][k] for k in ("digest", "new")]')" "[\"sha256:$dt\", false]" \
+    "pull by a digest prefix"
+  expect_exit 4 rs_server pull sha256:000000000000
 }
 
 rs_check_missing() {
@@ -720,12 +744,18 @@ rs_check_interrupted_push() {
   expect_eq "$nblobs" 2 "blobs of big:v2"
   [[ -z $(comm -12 <(echo "$blobs") <(remote_keys)) ]] || fail "big:v2's blobs are on the remote already"
 
-  local landed=0 f present partial srv_before
+  local landed=0 f present partial srv_before key
   srv_before=$(store_state "$RS_W/server")
   for f in "${RS_FRACTIONS[@]}"; do
     # One blob at a time, so that a kill can fall between the two.
     rs_run_killed "$(rs_delay "$RS_T_PUSH" "$f")" -C "$RS_W/laptop" push --jobs 1 big:v2
-    if [[ $RS_KILL_RC -eq 0 ]]; then break; fi
+    if [[ $RS_KILL_RC -eq 0 ]]; then
+      # Too late: start again from a remote without big:v2.
+      for key in $blobs tags/big/v2 "manifests/sha256/$BIG2" "manifests/sha256/$BIG2.minisig"; do
+        remote_delete "$key"
+      done
+      continue
+    fi
     # Readers never see a half-pushed version.
     rs_expect_no_key tags/big/v2
     rs_expect_no_key "manifests/sha256/$BIG2"
@@ -734,7 +764,6 @@ rs_check_interrupted_push() {
     rs_unchanged "$RS_W/server" "$srv_before" "pull of a half-pushed version"
     present=$(comm -12 <(echo "$blobs") <(remote_keys) | sed '/^$/d' | wc -l)
     # An object is there whole or not at all.
-    local key
     for key in $(comm -12 <(echo "$blobs") <(remote_keys)); do
       expect_eq "$(remote_cat "$key" | sha256sum | cut -c1-64)" "${key##*/}" "sha256 of $key after a killed push"
     done
@@ -748,6 +777,8 @@ rs_check_interrupted_push() {
         "[true, $((nblobs - present)), $present]" "push --json of big:v2 after a kill"
       break
     fi
+    # Too early or too late to tell: start again from a remote without big:v2.
+    for key in $blobs; do remote_delete "$key"; done
   done
   [[ $landed -eq 1 ]] || fail "no kill landed in the middle of a push (full push: ${RS_T_PUSH}s)"
   expect_eq "$(rs_ref_content tags/big/v2)" "sha256:$BIG2" "tags/big/v2 after the push was rerun"

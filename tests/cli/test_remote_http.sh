@@ -128,8 +128,12 @@ step "503, 429 with Retry-After, cut and stalled responses are retried"
 make_model "$TMP/fm" flaky v1 "flaky"
 head -c 4M /dev/urandom >"$TMP/fm/model.joblib"
 expect_exit 0 mlp -C "$TMP/d" pack "$TMP/fm" --json
+# At most 12 faults in all and 10 retries a request: the transfers must get
+# through, however the faults fall on parallel requests.
 proxy_start flaky "$NGINX_PORT" \
-  "503:every=3,429:every=5:retry-after=1,cut:every=4:method=GET,stall:every=7:seconds=30:bytes=1000"
+  "503:every=3,429:every=5:retry-after=1,cut:every=4:method=GET,stall:every=7:seconds=30:bytes=1000" \
+  --max-faults 12
+export MLPACK_RETRIES=10
 new_repo "$TMP/f"
 expect_exit 0 mlp -C "$TMP/f" remote add origin "$PROXY_URL/flaky"
 # A 2 s low-speed timeout, so that stalls are cut short.
@@ -142,7 +146,7 @@ for kind in 503 429 cut stall; do
   grep -q " $kind" "$PROXY_LOG" || fail "the proxy never injected $kind: $(cat "$PROXY_LOG")"
 done
 proxy_stop flaky
-unset MLPACK_TIMEOUT
+unset MLPACK_TIMEOUT MLPACK_RETRIES
 
 step "a server that keeps failing: exit 1 once retries run out, nothing changed"
 proxy_start down "$NGINX_PORT" "503:method=GET|HEAD|PUT:path=/flaky/"

@@ -147,6 +147,6 @@ TEST_CASE("the secret key file never holds the seed in the clear when encrypted"
   CHECK(file.find(base64::encode(key.seed())) == std::string::npos);
   auto back = minisign::parse_secret_key(file, "sk", [] { return std::string("correct horse"); });
   CHECK(back.public_key().key == key.public_key().key);
-  CHECK_THROWS_AS(
-      minisign::parse_secret_key(file, "sk", [] { return std::string("wrong"); }), UsageError);
+  CHECK_THROWS_AS(minisign::parse_secret_key(file, "sk", [] { return std::string("wrong"); }),
+                  UsageError);
 }

@@ -23,6 +23,12 @@ TEST_CASE("remote URLs are parsed into a canonical form") {
   auto plain = remote::parse_remote_url("/srv/models");
   CHECK(plain.text == "file:///srv/models");
   CHECK(remote::parse_remote_url("relative/dir").path.front() == '/');
+  // File URLs are percent-encoded; plain paths are taken as they are.
+  auto spaced = remote::parse_remote_url("file:///srv/my%20models/a%2541");
+  CHECK(spaced.path == "/srv/my models/a%41");
+  CHECK(spaced.text == "file:///srv/my%20models/a%2541");
+  CHECK(remote::parse_remote_url(spaced.text).path == spaced.path);
+  CHECK(remote::parse_remote_url("/srv/my models").text == "file:///srv/my%20models");
 }
 
 TEST_CASE("bad remote URLs are usage errors, and credentials are refused") {

@@ -11,7 +11,9 @@ using namespace mlpack;
 
 namespace {
 
-std::string digest(char c) { return std::string(64, c); }
+std::string digest(char c) {
+  return std::string(64, c);
+}
 
 }  // namespace
 
