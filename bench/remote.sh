@@ -12,11 +12,12 @@
 # Env: MLPACK (binary; default build/mlpack, built if missing), ROUNDS (3), BENCH_DIR.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-MLPACK=${MLPACK:-$root/build/mlpack}
-[[ -x "$MLPACK" ]] || "$root/scripts/build.sh" "$root/build"
 rounds=${ROUNDS:-3}
 mib=${1:-1024}
-[[ $mib =~ ^[1-9][0-9]*$ ]] || { echo "usage: bench/remote.sh [SIZE_MIB]" >&2; exit 2; }
+[[ $mib =~ ^[1-9][0-9]*$ && $rounds =~ ^[1-9][0-9]*$ ]] ||
+  { echo "usage: [ROUNDS=N] bench/remote.sh [SIZE_MIB]" >&2; exit 2; }
+MLPACK=${MLPACK:-$root/build/mlpack}
+[[ -x "$MLPACK" ]] || "$root/scripts/build.sh" "$root/build"
 
 # The test harness gives what a benchmark needs too: a private
 # XDG_CONFIG_HOME/HOME (the signing key made below must not touch the user's
@@ -51,6 +52,11 @@ repo=$work/repo
 timed() {
   local name=$1 t0
   shift
+  # Neither nginx nor curl -o flush what they write, so without this the next
+  # command, whichever it is, would pay for writing their gigabyte back (mlpack
+  # pull fsyncs its blob: it would also flush those pages). Each command starts
+  # with nothing dirty and is charged only for its own I/O.
+  sync
   t0=$EPOCHREALTIME
   /usr/bin/time -f %M -o "$work/$name.rss" "$@" >"$work/$name.out" 2>"$work/$name.err" || {
     cat "$work/$name.err" >&2
@@ -61,6 +67,18 @@ timed() {
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# logged_push NAME URL REF : pushes REF to URL and waits for nginx to have logged
+# every request of it; sets FIRST_LINE (its first line in the access log) and
+# REQUESTS. -v prints one line per request that got an answer, i.e. per line
+# nginx logs, and nginx may write the last one just after mlpack has exited:
+# without the wait, a straggler of one push would be counted in the next.
+logged_push() {
+  FIRST_LINE=$(($(wc -l <"$NGINX_ACCESS_LOG") + 1))
+  mlp -C "$repo" -v --progress none push -r "$2" "$3" >/dev/null 2>"$work/$1.err"
+  REQUESTS=$(grep -cE '^mlpack: debug: [A-Z]+ [^ ]+ -> [0-9]+ ' "$work/$1.err")
+  nginx_wait_log "$NGINX_ACCESS_LOG" "$((FIRST_LINE - 1 + REQUESTS))"
+}
 
 # pack_json_model_sha FILE : the sha256 of model.bin in a `pack --json` output.
 pack_json_model_sha() { json "$1" '[f["sha256"] for f in d["files"] if f["path"] == "model.bin"][0]'; }
@@ -81,7 +99,7 @@ bytes=$(stat -c %s "$model/model.bin")
 
 # --- rounds ------------------------------------------------------------------------
 # mlpack and curl alternate within a round, so that a slow spell of the machine
-# (another build, writeback of the previous round's gigabyte) hits both alike.
+# (another build on it) hits both alike.
 push_s=() curl_put_s=() pull_s=() curl_get_s=()
 push_kib=0 pull_kib=0
 for ((r = 1; r <= rounds; r++)); do
@@ -113,22 +131,15 @@ done
 # --- metrics-only version ------------------------------------------------------------
 # A remote that already holds big:v1: only v2's manifest, signature, tag and
 # the new metrics.json should travel, however big the model is.
-url=$NGINX_URL/metrics-only
-mlp -C "$repo" -q --progress none push -r "$url" big:v1 >/dev/null
+logged_push push-v1 "$NGINX_URL/metrics-only" big:v1
 echo '{"accuracy": 0.93, "loss": 0.25}' >"$model/metrics.json"
 mlp -C "$repo" -q pack "$model" --model model.bin --metrics metrics.json \
   --no-preprocessing -t big:v2 --json >"$work/pack-v2.json"
 [[ $(pack_json_model_sha "$work/pack-v1.json") == "$(pack_json_model_sha "$work/pack-v2.json")" ]] ||
   fail "big:v2 does not share big:v1's model blob"
-# Every request of the v1 push has its log line before the mark: nginx logs a
-# request when it finalises it, which may be just after the client is done.
-before=$(wc -l <"$NGINX_ACCESS_LOG")
-mlp -C "$repo" -v --progress none push -r "$url" big:v2 >/dev/null 2>"$work/push-v2.err"
-# -v prints one line per HTTP request that got an answer, i.e. per line nginx
-# logs; nginx may write the last one just after mlpack has exited.
-metrics_requests=$(grep -cE '^mlpack: debug: [A-Z]+ [^ ]+ -> [0-9]+ ' "$work/push-v2.err")
-nginx_wait_log "$NGINX_ACCESS_LOG" "$((before + metrics_requests))"
-new_lines() { tail -n +"$((before + 1))" "$NGINX_ACCESS_LOG"; }
+logged_push push-v2 "$NGINX_URL/metrics-only" big:v2
+metrics_requests=$REQUESTS
+new_lines() { tail -n +"$FIRST_LINE" "$NGINX_ACCESS_LOG"; }
 metrics_bytes=$(new_lines | awk '{s += $4} END {print s + 0}')
 metrics_by_method=$(new_lines | awk '{n[$1]++; b[$1] += $4} END {for (m in n) printf "%s %dx %dB, ", m, n[m], b[m]}')
 rm -rf "$srv/metrics-only"

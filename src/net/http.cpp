@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <exception>
 #include <mutex>
@@ -67,6 +68,67 @@ long env_number(const char* name, long fallback, long min, long max) {
   return value;
 }
 
+// Hashes a file body on its own thread while the same bytes are being sent
+// (the second read comes from the page cache), so that verifying an upload
+// costs the sending thread nothing but a wait for the digest before the
+// last bytes leave. Stops early when the upload is abandoned.
+class BackgroundHash {
+ public:
+  explicit BackgroundHash(const Body& body)
+      : file_(body.file),
+        offset_(body.offset),
+        size_(body.size),
+        thread_([this](std::stop_token stop) { run(stop); }) {}
+
+  // The digest (hex); rethrows what hashing threw.
+  std::string result() {
+    std::unique_lock lock(mutex_);
+    done_cv_.wait(lock, [this] { return done_; });
+    if (error_) std::rethrow_exception(error_);
+    return hex_;
+  }
+
+ private:
+  void run(std::stop_token stop) {
+    std::string hex;
+    std::exception_ptr error;
+    try {
+      fs::UniqueFd fd = fs::open_read(file_);
+      crypto::Sha256 hash;
+      std::vector<std::uint8_t> buffer(1 << 20);
+      std::uint64_t done = 0;
+      while (done < size_ && !stop.stop_requested()) {
+        const size_t want =
+            static_cast<size_t>(std::min<std::uint64_t>(buffer.size(), size_ - done));
+        const ssize_t got =
+            ::pread(fd.get(), buffer.data(), want, static_cast<off_t>(offset_ + done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) throw RuntimeError("cannot read " + file_.string() + " to hash it");
+        hash.update(std::span<const std::uint8_t>(buffer.data(), static_cast<size_t>(got)));
+        done += static_cast<std::uint64_t>(got);
+      }
+      hex = hash.finish_hex();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    std::lock_guard lock(mutex_);
+    hex_ = std::move(hex);
+    error_ = error;
+    done_ = true;
+    done_cv_.notify_all();
+  }
+
+  stdfs::path file_;
+  std::uint64_t offset_;
+  std::uint64_t size_;
+  std::mutex mutex_;
+  std::condition_variable done_cv_;
+  bool done_ = false;
+  std::string hex_;
+  std::exception_ptr error_;
+  std::jthread thread_;  // last: joined before the members it uses go away
+};
+
 // What one attempt saw, shared with curl's callbacks. Callbacks never throw
 // through libcurl: they park the exception here and abort the transfer.
 struct Attempt {
@@ -83,7 +145,7 @@ struct Attempt {
   // Upload.
   int body_fd = -1;
   std::uint64_t body_sent = 0;
-  std::optional<crypto::Sha256> body_hash;  // when the body is to be verified
+  BackgroundHash* body_hash = nullptr;  // when the body is to be verified
   std::int64_t progress_reported = 0;
   std::exception_ptr error;
 };
@@ -188,12 +250,16 @@ size_t on_read(char* buffer, size_t size, size_t count, void* user) {
         (got < 0 ? ": " + std::string(std::strerror(errno)) : ": it shrank while being sent")));
     return CURL_READFUNC_ABORT;
   }
-  if (a.body_hash) {
-    a.body_hash->update(
-        std::span(reinterpret_cast<const std::uint8_t*>(buffer), static_cast<size_t>(got)));
+  if (a.body_hash && a.body_sent + static_cast<std::uint64_t>(got) == body.length()) {
     // The last bytes stay here until the whole body proved to be what it claims.
-    if (a.body_sent + static_cast<std::uint64_t>(got) == body.length() &&
-        a.body_hash->finish_hex() != body.verify_sha256) {
+    std::string digest;
+    try {
+      digest = a.body_hash->result();
+    } catch (...) {
+      a.error = std::current_exception();
+      return CURL_READFUNC_ABORT;
+    }
+    if (digest != body.verify_sha256) {
       a.error = std::make_exception_ptr(IntegrityError(
           body.file.string() + " does not match its digest (sha256:" +
           body.verify_sha256.substr(0, 12) + "): the local copy is corrupt; nothing was sent"));
@@ -211,8 +277,6 @@ int on_seek(void* user, curl_off_t offset, int origin) {
       static_cast<std::uint64_t>(offset) > a.request->body.length()) {
     return CURL_SEEKFUNC_CANTSEEK;
   }
-  if (a.body_hash && offset != 0) return CURL_SEEKFUNC_CANTSEEK;  // the hash cannot rewind
-  if (a.body_hash) a.body_hash.emplace();
   report(a, static_cast<std::int64_t>(offset) - static_cast<std::int64_t>(a.body_sent));
   a.body_sent = static_cast<std::uint64_t>(offset);
   return CURL_SEEKFUNC_OK;
@@ -377,6 +441,11 @@ Response HttpClient::send(Request request) const {
 
   fs::UniqueFd body_fd;
   if (request.body.kind == Body::Kind::kFile) body_fd = fs::open_read(request.body.file);
+  // Hashed once, on its own thread, for every attempt.
+  std::unique_ptr<BackgroundHash> body_hash;
+  if (request.body.kind == Body::Kind::kFile && !request.body.verify_sha256.empty()) {
+    body_hash = std::make_unique<BackgroundHash>(request.body);
+  }
 
   std::uint64_t have = request.resume_from;
   std::int64_t progress_total = 0;
@@ -388,7 +457,7 @@ Response HttpClient::send(Request request) const {
     a.handle = h;
     a.have = have;
     a.body_fd = body_fd.get();
-    if (!request.body.verify_sha256.empty()) a.body_hash.emplace();
+    a.body_hash = body_hash.get();
 
     char errbuf[CURL_ERROR_SIZE] = {0};
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);

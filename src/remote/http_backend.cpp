@@ -124,6 +124,11 @@ class HttpBackend final : public Backend {
         move_supported_ = 1;
         return true;
       }
+      if (r.status == 404 && get_small(key, bytes.size() + 1) == bytes) {
+        // The answer to an earlier attempt was lost after the move happened.
+        move_supported_ = 1;
+        return true;
+      }
       remove(temp);
       if (r.status == 412) return false;
       if (r.status != 405 && r.status != 501 && r.status != 403) fail("MOVE", temp, r);

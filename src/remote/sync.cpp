@@ -222,11 +222,13 @@ PushResult push(const store::Repository& repo, Backend& remote, const manifest::
     net::Progress progress(settings.progress, "push " + result.version.str(),
                            result.bytes_uploaded);
     const net::ProgressFn on_bytes = [&progress](std::int64_t n) { progress.add(n); };
-    // Each blob is verified as it is read: a corrupt local object never
-    // completes on the remote.
+    // A blob written since the store checked it is verified as it is sent:
+    // a corrupt local object never completes on the remote.
     util::parallel_for(to_send.size(), jobs_for(settings, to_send.size()), [&](std::size_t i) {
       const manifest::FileEntry& f = *to_send[i];
-      remote.put_file(blob_key(f.sha256), repo.object_path(f.sha256), f.size, f.sha256, on_bytes);
+      const bool untouched = store::object_unmodified(repo, f.sha256, f.size);
+      remote.put_file(blob_key(f.sha256), repo.object_path(f.sha256), f.size,
+                      untouched ? std::string() : f.sha256, on_bytes);
     });
     progress.finish();
     remote.put_if_absent(manifest_key(result.digest), bytes);

@@ -59,7 +59,7 @@ TEST_CASE("HTTP URLs may name a user; a password only for one command") {
   CHECK_THROWS_AS(remote::parse_remote_url("https://alice@/x"), UsageError);
 }
 
-TEST_CASE("-r takes a remote's name or a URL used for one command") {
+TEST_CASE("push and pull take a remote by name, or a URL for one command") {
   test::TestDir dir;
   auto repo = store::Repository::init(dir.path()).first;
   remote::RemoteConfig config(repo);

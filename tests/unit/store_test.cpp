@@ -7,6 +7,7 @@
 #include "mlpack/crypto/sha256.hpp"
 #include "mlpack/manifest/spec.hpp"
 #include "mlpack/store/maintenance.hpp"
+#include "mlpack/store/objects.hpp"
 #include "mlpack/store/pack.hpp"
 #include "mlpack/util/error.hpp"
 #include "temp_dir.hpp"
@@ -146,4 +147,29 @@ TEST_CASE("export is deterministic and import round-trips into another store") {
   CHECK(crypto::sha256_file_hex(dir.path() / "out/model.bin") ==
         crypto::sha256_hex(std::string(3 << 20, 'x')));
   CHECK_FALSE(stdfs::exists(dir.path() / "out/pre.yaml"));
+}
+
+TEST_CASE("committed objects carry a stamp that any later write loses") {
+  test::TestDir dir;
+  dir.write("src/model.bin", "weights");
+  dir.write("src/pre.yaml", "steps: []\n");
+  auto repo = store::Repository::init(dir.path()).first;
+  store::pack(repo, spec_for(dir, "iris:v1"), nullptr);
+  const std::string hex = crypto::sha256_hex("weights");
+  CHECK(store::object_unmodified(repo, hex, 7));
+  CHECK_FALSE(store::object_unmodified(repo, hex, 8));  // not the size the manifest says
+  CHECK_FALSE(store::object_unmodified(repo, crypto::sha256_hex("absent"), 7));
+
+  // Rewritten in place, even with the same bytes: no longer vouched for.
+  stdfs::permissions(repo.object_path(hex), stdfs::perms::owner_write, stdfs::perm_options::add);
+  std::ofstream(repo.object_path(hex), std::ios::binary | std::ios::trunc) << "weightz";
+  CHECK_FALSE(store::object_unmodified(repo, hex, 7));
+
+  // A resumed download commits through the same path and is stamped too.
+  store::ObjectWriter writer(repo, crypto::sha256_hex("fresh"));
+  writer.write(std::string_view("fresh"));
+  store::Transaction txn(repo);
+  txn.add(writer.finish());
+  txn.commit();
+  CHECK(store::object_unmodified(repo, crypto::sha256_hex("fresh"), 5));
 }

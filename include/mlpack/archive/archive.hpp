@@ -30,7 +30,6 @@ struct ArchiveHead {
   std::optional<std::string> signature;
 };
 
-
 // Reads and checks only the manifest (and signature) at the head of FILE.
 ArchiveHead read_archive_head(const stdfs::path& file);
 
@@ -38,7 +37,8 @@ ArchiveHead read_archive_head(const stdfs::path& file);
 // signature is given. Blob digests are re-checked as they are copied, so a
 // corrupt store never exports silently.
 void export_artifact(const store::Repository& repo, const std::string& digest,
-                     const stdfs::path& out, bool zstd, const std::optional<std::string>& signature);
+                     const stdfs::path& out, bool zstd,
+                     const std::optional<std::string>& signature);
 
 // Streams a whole archive. For each listed file, `open_output` returns where
 // its bytes go (nullptr to skip it); the bytes are checked against the

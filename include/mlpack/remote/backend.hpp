@@ -36,6 +36,7 @@ class Backend {
   // Replaces the object with the file's first `size` bytes, which must hash
   // to `sha256`; readers never see half of it. When the bytes do not match
   // (the local copy rotted), nothing appears and IntegrityError is thrown.
+  // An empty `sha256`: the caller vouches for the bytes, nothing is hashed.
   virtual void put_file(const std::string& key, const stdfs::path& file, std::uint64_t size,
                         const std::string& sha256, const net::ProgressFn& progress) = 0;
   virtual void put_bytes(const std::string& key, const std::string& bytes) = 0;

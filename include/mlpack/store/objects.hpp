@@ -73,6 +73,14 @@ class Transaction {
   std::vector<StagedObject> staged_;
 };
 
+// Whether object `hex` is still as a commit wrote it: its size, and its
+// modification time still carrying the stamp the commit gave it (the
+// nanoseconds derive from the digest, so any write since, which sets the
+// time to now, loses it). Lets push skip re-hashing what nothing touched,
+// like git's stat cache; on a filesystem without nanosecond times it is
+// always false and callers hash.
+bool object_unmodified(const Repository& repo, const std::string& hex, std::uint64_t size);
+
 // Copies the object `hex` to `out_fd` (or only reads it when out_fd < 0),
 // verifying its digest and size as it streams. Throws IntegrityError on a
 // mismatch.
