@@ -96,10 +96,11 @@ class HttpBackend final : public Backend {
   }
 
   void put_file(const std::string& key, const stdfs::path& file, std::uint64_t size,
-                const std::string& sha256, const net::ProgressFn& progress) override {
+                const std::string& sha256, bool verify,
+                const net::ProgressFn& progress) override {
     net::Request req = make("PUT", key);
     req.body = net::Body::of_file(file, 0, size);
-    req.body.verify_sha256 = sha256;
+    if (verify) req.body.verify_sha256 = sha256;
     req.headers.push_back({"Content-Type", "application/octet-stream"});
     req.progress = progress ? &progress : nullptr;
     expect_written("PUT", key, send(std::move(req)));

@@ -184,6 +184,26 @@ rs_state_of_keys() {
 # rs_run_killed DELAY ARGS... : runs the binary with ARGS in the background
 # (directly, so the pid is mlpack's own), kill -9 after DELAY seconds; sets
 # RS_KILL_RC (0: it finished first, 137: killed).
+# rs_run_killed_when CHECK TIMEOUT ARGS... : like rs_run_killed, but the
+# kill comes as soon as the shell function CHECK succeeds (polled), or after
+# TIMEOUT seconds. Sets RS_KILL_RC.
+rs_run_killed_when() {
+  local check=$1 timeout=$2
+  shift 2
+  "$MLPACK" "$@" >"$RS_W/.bg.out" 2>"$RS_W/.bg.err" &
+  local pid=$!
+  local deadline=$(($(date +%s) + ${timeout%.*} + 1))
+  while kill -0 "$pid" 2>/dev/null && [[ $(date +%s) -lt $deadline ]]; do
+    if "$check"; then break; fi
+    sleep 0.01
+  done
+  kill -9 "$pid" 2>/dev/null || true
+  RS_KILL_RC=0
+  wait "$pid" 2>/dev/null || RS_KILL_RC=$?
+  [[ $RS_KILL_RC -eq 0 || $RS_KILL_RC -eq 137 ]] ||
+    fail "the operation failed by itself (exit $RS_KILL_RC): $(cat "$RS_W/.bg.err")"
+}
+
 rs_run_killed() {
   local delay=$1
   shift
@@ -746,9 +766,16 @@ rs_check_interrupted_push() {
 
   local landed=0 f present partial srv_before key
   srv_before=$(store_state "$RS_W/server")
-  for f in "${RS_FRACTIONS[@]}"; do
+  # First a kill the moment the first blob is whole on the remote; then, if
+  # the push outran the polling, kills at fractions of a calibrated push.
+  _rs_one_blob_there() { [[ $(comm -12 <(echo "$blobs") <(remote_keys) | sed '/^$/d' | wc -l) -eq 1 ]]; }
+  for f in poll "${RS_FRACTIONS[@]}"; do
     # One blob at a time, so that a kill can fall between the two.
-    rs_run_killed "$(rs_delay "$RS_T_PUSH" "$f")" -C "$RS_W/laptop" push --jobs 1 big:v2
+    if [[ $f == poll ]]; then
+      rs_run_killed_when _rs_one_blob_there "$(rs_delay "$RS_T_PUSH" 3)" -C "$RS_W/laptop" push --jobs 1 big:v2
+    else
+      rs_run_killed "$(rs_delay "$RS_T_PUSH" "$f")" -C "$RS_W/laptop" push --jobs 1 big:v2
+    fi
     if [[ $RS_KILL_RC -eq 0 ]]; then
       # Too late: start again from a remote without big:v2.
       for key in $blobs tags/big/v2 "manifests/sha256/$BIG2" "manifests/sha256/$BIG2.minisig"; do

@@ -33,12 +33,14 @@ class Backend {
   virtual void get(const std::string& key, const Sink& sink, std::uint64_t offset) = 0;
   // Small objects (refs, manifests): the whole content, or nullopt.
   virtual std::optional<std::string> get_small(const std::string& key, std::size_t max_bytes) = 0;
-  // Replaces the object with the file's first `size` bytes, which must hash
-  // to `sha256`; readers never see half of it. When the bytes do not match
-  // (the local copy rotted), nothing appears and IntegrityError is thrown.
-  // An empty `sha256`: the caller vouches for the bytes, nothing is hashed.
+  // Replaces the object with the file's first `size` bytes, whose SHA-256 is
+  // `sha256`; readers never see half of it. With `verify`, the bytes are
+  // checked as they are read, and when they do not match (the local copy
+  // rotted) nothing appears and IntegrityError is thrown; without, the
+  // caller vouches for them.
   virtual void put_file(const std::string& key, const stdfs::path& file, std::uint64_t size,
-                        const std::string& sha256, const net::ProgressFn& progress) = 0;
+                        const std::string& sha256, bool verify,
+                        const net::ProgressFn& progress) = 0;
   virtual void put_bytes(const std::string& key, const std::string& bytes) = 0;
   // Creates the object only if it does not exist; false when it did.
   virtual bool put_if_absent(const std::string& key, const std::string& bytes) = 0;
