@@ -57,8 +57,7 @@ class FileBackend final : public Backend {
   }
 
   void put_file(const std::string& key, const stdfs::path& file, std::uint64_t size,
-                const std::string& sha256, bool verify,
-                const net::ProgressFn& progress) override {
+                const std::string& sha256, bool verify, const net::ProgressFn& progress) override {
     fs::TempFile tmp = temp_for(key);
     fs::UniqueFd in = fs::open_read(file);
     crypto::Sha256 hash;

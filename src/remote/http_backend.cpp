@@ -96,8 +96,7 @@ class HttpBackend final : public Backend {
   }
 
   void put_file(const std::string& key, const stdfs::path& file, std::uint64_t size,
-                const std::string& sha256, bool verify,
-                const net::ProgressFn& progress) override {
+                const std::string& sha256, bool verify, const net::ProgressFn& progress) override {
     net::Request req = make("PUT", key);
     req.body = net::Body::of_file(file, 0, size);
     if (verify) req.body.verify_sha256 = sha256;

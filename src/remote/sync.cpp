@@ -227,8 +227,8 @@ PushResult push(const store::Repository& repo, Backend& remote, const manifest::
     util::parallel_for(to_send.size(), jobs_for(settings, to_send.size()), [&](std::size_t i) {
       const manifest::FileEntry& f = *to_send[i];
       const bool untouched = store::object_unmodified(repo, f.sha256, f.size);
-      remote.put_file(blob_key(f.sha256), repo.object_path(f.sha256), f.size, f.sha256,
-                      !untouched, on_bytes);
+      remote.put_file(blob_key(f.sha256), repo.object_path(f.sha256), f.size, f.sha256, !untouched,
+                      on_bytes);
     });
     progress.finish();
     remote.put_if_absent(manifest_key(result.digest), bytes);

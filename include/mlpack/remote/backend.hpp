@@ -61,5 +61,6 @@ std::unique_ptr<Backend> open_backend(const Remote& remote, const net::TransferO
 std::unique_ptr<Backend> open_file_backend(const Remote& remote);
 std::unique_ptr<Backend> open_http_backend(const Remote& remote,
                                            const net::TransferOptions& options);
+std::unique_ptr<Backend> open_s3_backend(const Remote& remote, const net::TransferOptions& options);
 
 }  // namespace mlpack::remote
