@@ -192,7 +192,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
       a.in_headers = false;
       curl_easy_getinfo(a.handle, CURLINFO_RESPONSE_CODE, &a.response.status);
       a.delivering = a.request->sink && a.response.status >= 200 && a.response.status < 300;
-      if (a.delivering && a.have > 0) {
+      if (a.delivering && (a.have > 0 || a.request->range_end)) {
         if (a.response.status == 206) {
           auto start = content_range_start(a.response.header("Content-Range").value_or(""));
           if (start != a.have) {
@@ -209,6 +209,12 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
       const std::uint64_t dropped = std::min<std::uint64_t>(a.skip, chunk.size());
       a.skip -= dropped;
       chunk = chunk.subspan(dropped);
+      if (a.request->range_end) {
+        // A server that ignored the range sends the rest too: not ours.
+        const std::uint64_t room =
+            *a.request->range_end + 1 - std::min(a.have, *a.request->range_end + 1);
+        chunk = chunk.first(static_cast<size_t>(std::min<std::uint64_t>(room, chunk.size())));
+      }
       if (!chunk.empty()) {
         (*a.request->sink)(chunk);
         a.have += chunk.size();
@@ -487,8 +493,13 @@ Response HttpClient::send(Request request) const {
 
     HeaderList headers;
     for (const auto& hd : request.headers) headers.append((hd.name + ": " + hd.value).c_str());
-    const bool ranged = request.sink && have > 0;
-    if (ranged) headers.append(("Range: bytes=" + std::to_string(have) + "-").c_str());
+    const bool ranged = request.sink && (have > 0 || request.range_end);
+    if (ranged) {
+      if (request.range_end && have > *request.range_end) return Response{206, {}, {}};
+      headers.append(("Range: bytes=" + std::to_string(have) + "-" +
+                      (request.range_end ? std::to_string(*request.range_end) : ""))
+                         .c_str());
+    }
 
     if (request.method == "HEAD") {
       curl_easy_setopt(h, CURLOPT_NOBODY, 1L);

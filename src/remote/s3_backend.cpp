@@ -44,6 +44,9 @@ constexpr std::uint64_t kMultipartThreshold = 32 * kMiB;
 constexpr std::uint64_t kMinPartSize = 16 * kMiB;
 constexpr std::uint64_t kMaxParts = 10'000;
 constexpr unsigned kPartJobs = 8;
+// Large downloads: ranges of this size, this many at a time.
+constexpr std::uint64_t kRangeSize = 16 * kMiB;
+constexpr unsigned kRangeJobs = 8;
 
 std::string decode_xml(const std::string& text) {
   static const std::pair<const char*, char> kEntities[] = {
@@ -195,6 +198,44 @@ class S3Backend final : public Backend {
       throw NotFoundError(key + " not found on " + describe());
     }
     fail("GET " + key, r);
+  }
+
+  bool get_ranges(const std::string& key, int fd, std::uint64_t offset, std::uint64_t size,
+                  const std::function<void(std::uint64_t)>& landed,
+                  const net::ProgressFn& progress) override {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;  // [first, last]
+    for (std::uint64_t at = offset; at < size; at += kRangeSize) {
+      ranges.push_back({at, std::min(size, at + kRangeSize) - 1});
+    }
+    std::mutex mutex;
+    std::vector<char> done(ranges.size(), 0);
+    std::size_t next_gap = 0;  // the first range not in yet
+    util::parallel_for(ranges.size(), kRangeJobs, [&](std::size_t i) {
+      const auto [first, last] = ranges[i];
+      std::uint64_t at = first;
+      const Sink sink = [&](std::span<const std::uint8_t> chunk) {
+        fs::pwrite_all(fd, chunk, at);
+        at += chunk.size();
+        if (progress) progress(static_cast<std::int64_t>(chunk.size()));
+      };
+      net::Request req = make("GET", object_key(key), {}, kEmptySha256);
+      req.sink = &sink;
+      req.resume_from = first;
+      req.range_end = last;
+      net::Response r = send(std::move(req));
+      if (r.status == 404 && error_code(r) != "NoSuchBucket") {
+        throw NotFoundError(key + " not found on " + describe());
+      }
+      if (!r.ok()) fail("GET " + key, r);
+      if (at != last + 1) {
+        throw IntegrityError(key + " on " + describe() + " is shorter than its manifest says");
+      }
+      std::lock_guard lock(mutex);
+      done[i] = 1;
+      while (next_gap < ranges.size() && done[next_gap]) ++next_gap;
+      landed(next_gap == ranges.size() ? size : ranges[next_gap].first);
+    });
+    return true;
   }
 
   std::optional<std::string> get_small(const std::string& key, std::size_t max_bytes) override {

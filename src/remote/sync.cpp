@@ -75,6 +75,9 @@ unsigned jobs_for(const TransferSettings& settings, std::size_t work) {
   return static_cast<unsigned>(std::clamp<std::size_t>(work, 1, cap));
 }
 
+// Below this, one GET streams a blob as fast as several ranges would.
+constexpr std::uint64_t kParallelRangesFrom = 64ull << 20;
+
 // Downloads one blob into a staged object, checking size and digest as the
 // bytes stream. A transfer that breaks off leaves its bytes for the next
 // pull; bytes that prove wrong are dropped.
@@ -97,7 +100,16 @@ store::StagedObject fetch_blob(const store::Repository& repo, Backend& remote,
       counted += static_cast<std::int64_t>(chunk.size());
     };
     try {
-      remote.get(blob_key(f.sha256), sink, writer.size());
+      const auto landed = [&](std::uint64_t end) { writer.hash_through(end); };
+      const net::ProgressFn on_bytes = [&](std::int64_t n) {
+        progress.add(n);
+        counted += n;
+      };
+      if (f.size - writer.size() < kParallelRangesFrom ||
+          !remote.get_ranges(blob_key(f.sha256), writer.fd(), writer.size(), f.size, landed,
+                             on_bytes)) {
+        remote.get(blob_key(f.sha256), sink, writer.size());
+      }
     } catch (const NotFoundError&) {
       throw NotFoundError("blob of " + where + " is missing");
     } catch (const IntegrityError&) {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -54,8 +55,27 @@ void ObjectWriter::restart() {
   size_ = 0;
 }
 
+void ObjectWriter::hash_through(std::uint64_t end) {
+  std::vector<std::uint8_t> buffer(kCopyBufferBytes);
+  while (size_ < end) {
+    const std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), end - size_));
+    const ssize_t got = ::pread(file_.fd(), buffer.data(), want, static_cast<off_t>(size_));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) throw RuntimeError("cannot read back " + file_.path().string());
+    hash_.update(std::span<const std::uint8_t>(buffer.data(), static_cast<std::size_t>(got)));
+    size_ += static_cast<std::uint64_t>(got);
+  }
+  // Later sequential writes (none are expected) would go after these bytes.
+  ::lseek(file_.fd(), static_cast<off_t>(size_), SEEK_SET);
+}
+
 void ObjectWriter::keep_partial() {
-  if (resumable_ && size_ > 0) file_.keep();
+  if (!resumable_ || size_ == 0) return;
+  // Only the bytes in the digest are a prefix worth resuming; ranges that
+  // landed after a gap are dropped.
+  if (::ftruncate(file_.fd(), static_cast<off_t>(size_)) != 0) return;
+  file_.keep();
 }
 
 StagedObject ObjectWriter::finish() {

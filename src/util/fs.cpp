@@ -81,6 +81,18 @@ void write_file_atomic(const stdfs::path& path, std::string_view data) {
   fsync_dir(dir);
 }
 
+void pwrite_all(int fd, std::span<const std::uint8_t> data, std::uint64_t offset) {
+  while (!data.empty()) {
+    const ssize_t n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_system_error("cannot write a downloaded range", errno);
+    }
+    data = data.subspan(static_cast<std::size_t>(n));
+    offset += static_cast<std::uint64_t>(n);
+  }
+}
+
 std::string random_suffix() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";

@@ -60,8 +60,10 @@ struct Request {
   // Response::body, up to max_body bytes (more is a RuntimeError).
   const Sink* sink = nullptr;
   std::uint64_t max_body = 1 << 20;
-  // With a sink: the caller already has this many bytes; ask for the rest.
+  // With a sink: the caller already has this many bytes; ask for the rest,
+  // up to and including byte `range_end` when it is set.
   std::uint64_t resume_from = 0;
+  std::optional<std::uint64_t> range_end;
   const ProgressFn* progress = nullptr;
   // Called before every attempt, so a signature can cover a fresh date.
   std::function<void(Request&)> prepare;

@@ -31,6 +31,17 @@ class Backend {
   // Streams the object from byte `offset` on to `sink` (a download that
   // resumes). Throws NotFoundError when it is missing.
   virtual void get(const std::string& key, const Sink& sink, std::uint64_t offset) = 0;
+  // Large objects, faster: fetches bytes [offset, size) of the object into
+  // `fd` (written at their offsets) as several ranges at once. `landed(end)`
+  // is called, one call at a time, whenever every byte before `end` is in.
+  // Returns false, having done nothing, when the backend has no faster way
+  // than get(). Throws NotFoundError when the object is missing.
+  virtual bool get_ranges(const std::string& key, int fd, std::uint64_t offset, std::uint64_t size,
+                          const std::function<void(std::uint64_t)>& landed,
+                          const net::ProgressFn& progress) {
+    (void)key, (void)fd, (void)offset, (void)size, (void)landed, (void)progress;
+    return false;
+  }
   // Small objects (refs, manifests): the whole content, or nullopt.
   virtual std::optional<std::string> get_small(const std::string& key, std::size_t max_bytes) = 0;
   // Replaces the object with the file's first `size` bytes, whose SHA-256 is

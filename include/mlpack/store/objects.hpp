@@ -38,6 +38,11 @@ class ObjectWriter {
   std::uint64_t size() const { return size_; }
   // Drops what was written, to start over.
   void restart();
+  // For downloads in parallel ranges: the file, written at offsets by the
+  // caller, and hash_through(end), which takes every byte before `end` into
+  // the digest (read back, in order) once they are all there.
+  int fd() const { return file_.fd(); }
+  void hash_through(std::uint64_t end);
   // Leaves the bytes written so far for the next attempt, when this writer
   // dies without finish() (the transfer failed part-way).
   void keep_partial();

@@ -42,6 +42,8 @@ UniqueFd open_read(const stdfs::path& path);
 // Reads up to buffer.size() bytes, retrying on EINTR; returns 0 at end of file.
 std::size_t read_some(int fd, std::span<std::uint8_t> buffer, const stdfs::path& for_errors);
 void write_all(int fd, std::span<const std::uint8_t> data, const stdfs::path& for_errors);
+// Writes all of `data` at `offset` (pwrite), for downloads that land out of order.
+void pwrite_all(int fd, std::span<const std::uint8_t> data, std::uint64_t offset);
 void fsync_dir(const stdfs::path& dir);
 
 // Reads a whole (small) file; refuses files above max_bytes so a hostile
