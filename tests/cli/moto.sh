@@ -239,6 +239,10 @@ _moto_python() {
   # pyenv's, when its shims are not on PATH (lib.sh has moved HOME, so
   # ~/.pyenv is no help).
   [[ -n ${PYENV_ROOT:-} && -x $PYENV_ROOT/shims/python3 ]] && cands+=("$PYENV_ROOT/shims/python3")
+  # The machine image's pyenv, even when nothing above points at it.
+  for c in /root/.pyenv/versions/*/bin/python3 /usr/local/bin/python3; do
+    [[ -x $c ]] && cands+=("$c")
+  done
   if c=$(type -P moto_server); then
     shebang=$(head -n 1 "$c")
     [[ $shebang == '#!/'* && $shebang != *' '* ]] && cands+=("${shebang#\#!}")
