@@ -552,7 +552,7 @@ Response HttpClient::send(Request request) const {
       (*request.progress)(-progress_total);
       progress_total = 0;
     }
-    if (attempt >= options_.retries) {
+    if (attempt >= request.retries.value_or(options_.retries)) {
       const std::string why = retry_status
                                   ? "the server answered " + std::to_string(a.response.status)
                                   : transport_detail(code, errbuf);
@@ -571,7 +571,8 @@ Response HttpClient::send(Request request) const {
       }
     }
     log::debug("retrying " + what + " in " + std::to_string(wait.count()) + " ms (attempt " +
-               std::to_string(attempt + 2) + " of " + std::to_string(options_.retries + 1) + ")");
+               std::to_string(attempt + 2) + " of " +
+               std::to_string(request.retries.value_or(options_.retries) + 1) + ")");
     std::this_thread::sleep_for(wait);
   }
 }

@@ -102,14 +102,6 @@ std::string strip_trailing_slashes(std::string s) {
 
 }  // namespace
 
-EnvLookup process_environment() {
-  return [](const std::string& name) -> std::optional<std::string> {
-    const char* v = std::getenv(name.c_str());
-    if (!v) return std::nullopt;
-    return std::string(v);
-  };
-}
-
 AwsSettings resolve_aws_settings(const Remote& remote, const EnvLookup& env) {
   AwsSettings out;
   const std::string home = non_empty(env("HOME")).value_or("");

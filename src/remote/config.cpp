@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 
 #include <yaml-cpp/yaml.h>
 
@@ -64,6 +65,14 @@ std::string scalar(const YAML::Node& n) {
 }
 
 }  // namespace
+
+EnvLookup process_environment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (!v) return std::nullopt;
+    return std::string(v);
+  };
+}
 
 bool is_valid_remote_name(const std::string& name) {
   return manifest::is_valid_version(name) && name.size() <= 64;

@@ -40,6 +40,21 @@ std::string encode(std::span<const std::uint8_t> bytes) {
   return out;
 }
 
+std::string encode_url(std::span<const std::uint8_t> bytes) {
+  std::string out = encode(bytes);
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char& c : out) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return out;
+}
+
+std::string encode_url(std::string_view text) {
+  return encode_url(std::span<const std::uint8_t>(
+      reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+}
+
 std::optional<std::vector<std::uint8_t>> decode(std::string_view text) {
   if (text.size() % 4 != 0) return std::nullopt;
   std::vector<std::uint8_t> out;

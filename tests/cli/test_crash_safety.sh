@@ -34,6 +34,24 @@ run_killed() {
     fail "the operation failed by itself (exit $KILL_RC): $(cat "$TMP/.bg.err")"
 }
 
+# run_killed_when CHECK CMD... : like run_killed, but the kill comes as soon
+# as the shell function CHECK succeeds (polled), or after 60 s.
+run_killed_when() {
+  local check=$1
+  shift
+  "$@" >"$TMP/.bg.out" 2>"$TMP/.bg.err" &
+  local pid=$! deadline=$(($(date +%s) + 60))
+  while kill -0 "$pid" 2>/dev/null && [[ $(date +%s) -lt $deadline ]]; do
+    "$check" && break
+    sleep 0.01
+  done
+  kill -9 "$pid" 2>/dev/null || true
+  KILL_RC=0
+  wait "$pid" 2>/dev/null || KILL_RC=$?
+  [[ $KILL_RC -eq 0 || $KILL_RC -eq 137 ]] ||
+    fail "the operation failed by itself (exit $KILL_RC): $(cat "$TMP/.bg.err")"
+}
+
 # No temp or partial file may sit among the objects: only 64-hex names.
 objects_are_clean() {
   local strays
@@ -185,10 +203,17 @@ expect_eq "$(count_objects)" "$live" "objects after a full gc"
 step "gc: kill -9 at several points"
 mid_gc=0
 round=0
-for f in "${FRACTIONS[@]}"; do
+# First a kill the moment deletions have begun (however long gc takes on a
+# loaded machine to get there), then kills at fractions of a calibrated run.
+deleting() { [[ $(count_objects) -lt $((live + GARBAGE)) ]]; }
+for f in poll "${FRACTIONS[@]}"; do
   round=$((round + 1))
   plant "round$round"
-  run_killed "$(delay_for "$t_gc" "$f")" "$MLPACK" -C gcrepo gc
+  if [[ $f == poll ]]; then
+    run_killed_when deleting "$MLPACK" -C gcrepo gc
+  else
+    run_killed "$(delay_for "$t_gc" "$f")" "$MLPACK" -C gcrepo gc
+  fi
   left=$(($(count_objects) - live))
   echo "   round $round: exit $KILL_RC, $left of $GARBAGE unreachable objects left"
   ((left >= 0)) || fail "gc killed mid-way removed a reachable object"

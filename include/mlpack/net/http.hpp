@@ -67,6 +67,9 @@ struct Request {
   const ProgressFn* progress = nullptr;
   // Called before every attempt, so a signature can cover a fresh date.
   std::function<void(Request&)> prepare;
+  // Overrides the client's retries (0: one attempt), for a caller that
+  // recovers in its own way (a resumable upload asks where it stands).
+  std::optional<int> retries;
 };
 
 struct Response {

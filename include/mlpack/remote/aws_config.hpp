@@ -20,10 +20,6 @@ struct AwsSettings {
   bool path_style = false;
 };
 
-// Reads an environment variable; injectable for tests.
-using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
-EnvLookup process_environment();
-
 // Credentials: AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN),
 // else the profile (AWS_PROFILE, else "default") in AWS_SHARED_CREDENTIALS_FILE
 // (~/.aws/credentials), else in AWS_CONFIG_FILE (~/.aws/config), else none.

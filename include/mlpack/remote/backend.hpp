@@ -73,5 +73,7 @@ std::unique_ptr<Backend> open_file_backend(const Remote& remote);
 std::unique_ptr<Backend> open_http_backend(const Remote& remote,
                                            const net::TransferOptions& options);
 std::unique_ptr<Backend> open_s3_backend(const Remote& remote, const net::TransferOptions& options);
+std::unique_ptr<Backend> open_gcs_backend(const Remote& remote,
+                                          const net::TransferOptions& options);
 
 }  // namespace mlpack::remote

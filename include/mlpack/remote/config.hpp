@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,6 +67,11 @@ class RemoteConfig {
   stdfs::path file_;
   std::vector<Remote> remotes_;
 };
+
+// Reads an environment variable: where backends find credentials and
+// endpoints, injectable so that tests can give their own.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup process_environment();
 
 // Checks an option against the remote's scheme (endpoint for s3/gs only, ...).
 void check_options(const Remote& remote);

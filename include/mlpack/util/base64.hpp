@@ -11,6 +11,9 @@
 namespace mlpack::base64 {
 
 std::string encode(std::span<const std::uint8_t> bytes);
+// The URL-safe alphabet without padding (RFC 4648 §5), as JWTs use it.
+std::string encode_url(std::span<const std::uint8_t> bytes);
+std::string encode_url(std::string_view text);
 // nullopt for anything that is not canonical padded base64.
 std::optional<std::vector<std::uint8_t>> decode(std::string_view text);
 
