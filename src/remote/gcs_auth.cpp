@@ -206,14 +206,14 @@ ServiceAccount load_service_account(const std::string& path) {
 
 std::string make_jwt_assertion(const ServiceAccount& account, const std::string& scope,
                                std::int64_t now) {
+  // json::escape quotes what it escapes.
   std::string header = "{\"alg\":\"RS256\",\"typ\":\"JWT\"";
-  if (!account.private_key_id.empty())
-    header += ",\"kid\":\"" + json::escape(account.private_key_id) + "\"";
+  if (!account.private_key_id.empty()) header += ",\"kid\":" + json::escape(account.private_key_id);
   header += "}";
-  const std::string claims = "{\"iss\":\"" + json::escape(account.client_email) +
-                             "\",\"scope\":\"" + json::escape(scope) + "\",\"aud\":\"" +
-                             json::escape(account.token_uri) + "\",\"iat\":" + std::to_string(now) +
-                             ",\"exp\":" + std::to_string(now + 3600) + "}";
+  const std::string claims =
+      "{\"iss\":" + json::escape(account.client_email) + ",\"scope\":" + json::escape(scope) +
+      ",\"aud\":" + json::escape(account.token_uri) + ",\"iat\":" + std::to_string(now) +
+      ",\"exp\":" + std::to_string(now + 3600) + "}";
   const std::string signing_input = base64::encode_url(header) + "." + base64::encode_url(claims);
   return signing_input + "." +
          base64::encode_url(crypto::rs256_sign(account.private_key, signing_input));
