@@ -20,12 +20,15 @@
 #   remote_partial_uploads  how many partial uploads killed pushes left
 #                           behind, when the backend can tell (default: 0)
 #
+# Options for `remote add` (an endpoint, say): the array RS_REMOTE_OPTIONS.
+#
 # Every check is written so that it can fail: exact sets of keys, exact
 # counts and exit codes, and store listings compared before and after.
 
 # Delays for the kill -9 checks, as fractions of a calibrated full run.
 RS_FRACTIONS=(0.3 0.5 0.15 0.7 0.4 0.6 0.85 0.05 0.25 0.45)
 RS_RUN=0
+RS_REMOTE_OPTIONS=()
 
 # --- helpers -----------------------------------------------------------------
 
@@ -249,7 +252,7 @@ rs_setup() {
   local r
   for r in laptop server rival stranger lonely; do new_repo "$RS_W/$r"; done
   for r in laptop server rival stranger; do
-    expect_exit 0 mlp -C "$RS_W/$r" remote add origin "$RS_URL"
+    expect_exit 0 mlp -C "$RS_W/$r" remote add origin "$RS_URL" "${RS_REMOTE_OPTIONS[@]}"
   done
   [[ -z $(remote_keys) ]] || fail "run_remote_suite needs an empty remote: $RS_URL"
 }
@@ -584,14 +587,14 @@ rs_check_missing() {
 
   # Which remote: -r, else origin, else the only one; two others is a usage error.
   local lonely=$RS_W/lonely
-  expect_exit 0 mlp -C "$lonely" remote add backup "$RS_URL"
+  expect_exit 0 mlp -C "$lonely" remote add backup "$RS_URL" "${RS_REMOTE_OPTIONS[@]}"
   expect_exit 0 mlp -C "$lonely" ls-remote --json
   expect_eq "$(json "$OUT" '[d["remote"], len(d["versions"]) > 0]')" '["backup", true]' "the only remote"
   expect_exit 0 mlp -C "$lonely" remote add elsewhere "$RS_W/no-such-remote"
   expect_exit 2 mlp -C "$lonely" push iris:v1
   expect_exit 2 mlp -C "$lonely" pull iris:v2
   expect_exit 0 mlp -C "$lonely" pull -r backup iris:v2
-  expect_exit 0 mlp -C "$lonely" remote add origin "$RS_URL"
+  expect_exit 0 mlp -C "$lonely" remote add origin "$RS_URL" "${RS_REMOTE_OPTIONS[@]}"
   expect_exit 0 mlp -C "$lonely" pull iris:v3 --json
   expect_eq "$(json "$OUT" 'd["remote"]')" origin "the remote named origin"
   [[ ! -e $RS_W/no-such-remote ]] || fail "a remote that was not chosen was written to"
@@ -719,7 +722,7 @@ rs_check_interrupted_pull() {
   for i in 1 2; do
     rm -rf "$RS_W/calib"
     new_repo "$RS_W/calib"
-    expect_exit 0 mlp -C "$RS_W/calib" remote add origin "$RS_URL"
+    expect_exit 0 mlp -C "$RS_W/calib" remote add origin "$RS_URL" "${RS_REMOTE_OPTIONS[@]}"
     t=$(rs_seconds mlp -C "$RS_W/calib" pull big:v1)
     t_pull=$(awk -v a="$t" -v b="$t_pull" 'BEGIN { print (a < b ? a : b) }')
   done
@@ -729,7 +732,7 @@ rs_check_interrupted_pull() {
   for f in "${RS_FRACTIONS[@]}"; do
     rm -rf "$p"
     new_repo "$p"
-    expect_exit 0 mlp -C "$p" remote add origin "$RS_URL"
+    expect_exit 0 mlp -C "$p" remote add origin "$RS_URL" "${RS_REMOTE_OPTIONS[@]}"
     rs_run_killed "$(rs_delay "$t_pull" "$f")" -C "$p" pull big:v1
     # A kill can land after the work is done (while the process exits): the
     # version is then whole, which the checks after this block verify.
