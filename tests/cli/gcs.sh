@@ -138,17 +138,24 @@ gcs_stop_all() {
   for name in "${!_GCS_PID[@]}"; do gcs_stop "$name" || true; done
 }
 
-if declare -F harness_stop_all >/dev/null; then
-  # nginx.sh or moto.sh came first: their harness_stop_all, which a test
-  # with its own EXIT trap calls, must stop the GCS servers as well.
-  eval "_gcs_prev_$(declare -f harness_stop_all)"
-  harness_stop_all() {
-    gcs_stop_all
-    _gcs_prev_harness_stop_all
-  }
-else
-  harness_stop_all() { gcs_stop_all; }
-fi
+# harness_stop_all, which a test with its own EXIT trap calls, must stop the
+# GCS servers as well: wrap the one nginx.sh or moto.sh defined, or define
+# it. nginx.sh defines its own whatever came before, so a test that sources
+# it after this file would lose ours: gcs_start checks again (a second
+# gcs_stop_all in the chain is harmless).
+_gcs_hook_harness_stop_all() {
+  if declare -F harness_stop_all >/dev/null; then
+    declare -f harness_stop_all | grep -qw gcs_stop_all && return 0
+    eval "_gcs_prev_$(declare -f harness_stop_all)"
+    harness_stop_all() {
+      gcs_stop_all
+      _gcs_prev_harness_stop_all
+    }
+  else
+    harness_stop_all() { gcs_stop_all; }
+  fi
+}
+_gcs_hook_harness_stop_all
 
 # The EXIT trap set before this file was sourced (the command string that
 # trap -p shows); it runs after ours, with the original status. nginx.sh and
@@ -273,6 +280,7 @@ gcs_start() {
   [[ $bucket =~ ^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$ ]] ||
     fail "gcs_start: bucket '$bucket' must be 3-63 lower-case letters, digits, '-' and '_'"
   [[ -z ${_GCS_PID[$name]:-} ]] || fail "gcs_start: '$name' is already running"
+  _gcs_hook_harness_stop_all
   command -v openssl >/dev/null || fail "gcs_start: openssl is missing: run scripts/install-deps.sh --test"
   [[ -n $public ]] && opts+=(--public-bucket "$bucket")
   [[ -n $lifetime ]] && opts+=(--token-lifetime "$lifetime")
