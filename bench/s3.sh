@@ -3,8 +3,13 @@
 # model to a private moto S3 server over loopback, and in the same rounds
 # uploads and downloads the same bytes with `aws s3 cp`, so that mlpack is
 # measured against the reference S3 client on the same server rather than
-# against an absolute number (moto, one Python process, is far slower than
-# S3 and may well be what limits both).
+# against an absolute number. moto, one Python process, is far slower than
+# S3 and sets the pace for both clients, so the ratios compare how the two
+# request patterns fare on moto more than how fast each client is: moto
+# reads the whole object for every ranged GET (a download costs it about
+# SIZE per range, and it holds a few copies at once: ~5 GiB of RSS at 1 GiB)
+# and joins a multipart upload's parts in memory when it is completed
+# (~4 s at 1 GiB, the same for both clients).
 # Goals (issue #6): push and pull no slower than `aws s3 cp` (ratio of
 # medians >= 1.0 both ways), peak RSS of push and pull <= 100 MiB.
 #   bench/s3.sh [SIZE_MIB]         default 1024
@@ -176,6 +181,7 @@ for ((r = 1; r <= rounds; r++)); do
   moto_aws s3 rm --recursive --only-show-errors "s3://$MOTO_BUCKET/round-$r/"
   moto_aws s3 rm --recursive --only-show-errors "s3://$MOTO_BUCKET/aws-$r/"
   rm -rf "$puller" "$work/aws-down.bin"
+  # The load average includes this benchmark's own: moto keeps a core busy.
   echo "round $r: push ${push_s[-1]}s, aws up ${aws_up_s[-1]}s, pull ${pull_s[-1]}s," \
     "aws down ${aws_down_s[-1]}s; moto RSS $(moto_mib VmRSS) MiB; load $(load)"
 done
@@ -198,8 +204,9 @@ row() { # DIRECTION AWS_MEDIAN MLPACK_MEDIAN PEAK_KIB
 row push "$(median "${aws_up_s[@]}")" "$(median "${push_s[@]}")" "$push_kib"
 row pull "$(median "${aws_down_s[@]}")" "$(median "${pull_s[@]}")" "$pull_kib"
 
-# Where the time goes (medians): moto is one Python process, so moto_busy
-# near 100% means the server, not the client, set the pace.
+# Where the time goes (medians): moto_busy is moto's CPU time over the wall
+# time. Near or above 100% (the kernel's copies and the I/O its threads do
+# outside the GIL count too), the server, not the client, set the pace.
 printf '\n%-12s %7s %13s %11s %10s\n' command wall_s client_cpu_s moto_cpu_s moto_busy
 busy() { # LABEL WALLS CPUS MOTOS (names of arrays)
   local -n w=$2 c=$3 m=$4
