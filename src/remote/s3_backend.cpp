@@ -33,6 +33,7 @@
 #include "mlpack/util/hex.hpp"
 #include "mlpack/util/log.hpp"
 #include "mlpack/util/parallel.hpp"
+#include "mlpack/util/xml.hpp"
 
 namespace mlpack::remote {
 namespace {
@@ -48,50 +49,6 @@ constexpr unsigned kPartJobs = 8;
 constexpr std::uint64_t kRangeSize = 16 * kMiB;
 constexpr unsigned kRangeJobs = 8;
 
-std::string decode_xml(const std::string& text) {
-  static const std::pair<const char*, char> kEntities[] = {
-      {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
-  std::string out;
-  for (std::size_t i = 0; i < text.size();) {
-    bool replaced = false;
-    if (text[i] == '&') {
-      for (const auto& [entity, c] : kEntities) {
-        if (text.compare(i, std::strlen(entity), entity) == 0) {
-          out += c;
-          i += std::strlen(entity);
-          replaced = true;
-          break;
-        }
-      }
-    }
-    if (!replaced) out += text[i++];
-  }
-  return out;
-}
-
-std::string encode_xml(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 // The text of every <tag>...</tag> in `xml`, in order (S3's answers are flat
 // enough that this needs no XML library).
 std::vector<std::string> xml_all(const std::string& xml, const std::string& tag) {
@@ -102,7 +59,7 @@ std::vector<std::string> xml_all(const std::string& xml, const std::string& tag)
     const std::size_t start = pos + open.size();
     const std::size_t end = xml.find(close, start);
     if (end == std::string::npos) break;
-    out.push_back(decode_xml(xml.substr(start, end - start)));
+    out.push_back(xml::unescape(xml.substr(start, end - start)));
     pos = end + close.size();
   }
   return out;
@@ -581,7 +538,7 @@ class S3Backend final : public Backend {
         "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
     for (const Part& p : parts) {
       body += "<Part><PartNumber>" + std::to_string(p.number) + "</PartNumber><ETag>" +
-              encode_xml(p.etag) + "</ETag></Part>";
+              xml::escape(p.etag) + "</ETag></Part>";
     }
     body += "</CompleteMultipartUpload>";
     net::Request req = make("POST", okey, {{"uploadId", upload_id}}, crypto::sha256_hex(body),

@@ -1,33 +1,10 @@
 #include "mlpack/remote/webdav.hpp"
 
-#include <cstring>
 #include <optional>
 
+#include "mlpack/util/xml.hpp"
+
 namespace mlpack::remote::webdav {
-namespace {
-
-std::string decode_xml_entities(const std::string& text) {
-  static const std::pair<const char*, char> kEntities[] = {
-      {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
-  std::string out;
-  for (std::size_t i = 0; i < text.size();) {
-    bool replaced = false;
-    if (text[i] == '&') {
-      for (const auto& [entity, c] : kEntities) {
-        if (text.compare(i, std::strlen(entity), entity) == 0) {
-          out += c;
-          i += std::strlen(entity);
-          replaced = true;
-          break;
-        }
-      }
-    }
-    if (!replaced) out += text[i++];
-  }
-  return out;
-}
-
-}  // namespace
 
 // Namespace prefixes differ between servers (D:, d:, lp1:, none), so tags
 // are matched by their local name.
@@ -57,8 +34,7 @@ std::vector<Entry> parse_multistatus(const std::string& xml) {
       }
     } else if (current && name == "href" && !closing && !self_closing) {
       const std::size_t text_end = xml.find('<', pos);
-      if (current->href.empty())
-        current->href = decode_xml_entities(xml.substr(pos, text_end - pos));
+      if (current->href.empty()) current->href = xml::unescape(xml.substr(pos, text_end - pos));
     } else if (current && name == "collection" && !closing) {
       current->collection = true;
     }

@@ -6,33 +6,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$MLPACK_TESTS_DIR/cli/remote_suite.sh"
 
 # --- hooks: the remote is the folder $REMOTE_DIR ---------------------------
-# Partial uploads are the backend's ".tmp-*" files; ".mlpack-remote.lock" is
-# its compare-and-swap lock. Neither is an object.
-
-_remote_find() {
-  [[ -d $REMOTE_DIR ]] || return 0
-  (cd "$REMOTE_DIR" && find . -type f ! -name '.tmp-*' ! -name .mlpack-remote.lock -printf '%P\n' | sort)
-}
-remote_keys() { _remote_find; }
-remote_cat() { cat "$REMOTE_DIR/$1" 2>/dev/null; }
-remote_put() {
-  mkdir -p "$(dirname "$REMOTE_DIR/$1")"
-  cp "$2" "$REMOTE_DIR/$1.hook-tmp"
-  mv -f "$REMOTE_DIR/$1.hook-tmp" "$REMOTE_DIR/$1"
-}
-remote_delete() { rm -f "$REMOTE_DIR/$1"; }
-# Inode, size and content: a rewrite with the same bytes shows too (every
-# write of the backend renames a new file into place).
-remote_state() {
-  local key
-  _remote_find | while IFS= read -r key; do
-    printf '%s %s %s\n' "$(stat -c '%i/%s' "$REMOTE_DIR/$key")" \
-      "$(sha256sum <"$REMOTE_DIR/$key" | cut -c1-64)" "$key"
-  done
-}
-remote_partial_uploads() {
-  if [[ -d $REMOTE_DIR ]]; then find "$REMOTE_DIR" -type f -name '.tmp-*' | wc -l; else echo 0; fi
-}
+# Partial uploads are the backend's ".tmp-*" files.
+source "$MLPACK_TESTS_DIR/cli/remote_dir_hooks.sh"
+remote_partial_uploads() { _remote_tmp_count; }
 
 REMOTE_DIR=$TMP/remote-url
 run_remote_suite "file://$REMOTE_DIR"

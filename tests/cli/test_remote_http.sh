@@ -8,35 +8,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$MLPACK_TESTS_DIR/cli/nginx.sh"
 source "$MLPACK_TESTS_DIR/cli/remote_suite.sh"
 
-# --- hooks: nginx serves $ROOT; the remote is $ROOT/$PREFIX -------------------
+# --- hooks: nginx serves $ROOT; the remote is $REMOTE_DIR under it ---------
 # Create-only writes put a ".tmp-*" object next to their key and MOVE it into
 # place; nginx keeps PUT bodies in its own temp folder until they are whole.
-
-_remote_find() {
-  [[ -d $REMOTE_DIR ]] || return 0
-  (cd "$REMOTE_DIR" && find . -type f ! -name '.tmp-*' -printf '%P\n' | sort)
-}
-remote_keys() { _remote_find; }
-remote_cat() { cat "$REMOTE_DIR/$1" 2>/dev/null; }
-remote_put() {
-  mkdir -p "$(dirname "$REMOTE_DIR/$1")"
-  cp "$2" "$REMOTE_DIR/$1.hook-tmp"
-  mv -f "$REMOTE_DIR/$1.hook-tmp" "$REMOTE_DIR/$1"
-}
-remote_delete() { rm -f "$REMOTE_DIR/$1"; }
-# Inode, size and content: nginx renames every PUT into place, so a rewrite
-# with the same bytes shows too.
-remote_state() {
-  local key
-  _remote_find | while IFS= read -r key; do
-    printf '%s %s %s\n' "$(stat -c '%i/%s' "$REMOTE_DIR/$key")" \
-      "$(sha256sum <"$REMOTE_DIR/$key" | cut -c1-64)" "$key"
-  done
-}
+source "$MLPACK_TESTS_DIR/cli/remote_dir_hooks.sh"
 remote_partial_uploads() {
-  local n=0
-  [[ -d $REMOTE_DIR ]] && n=$(find "$REMOTE_DIR" -type f -name '.tmp-*' | wc -l)
-  echo $((n + $(find "$TMP/nginx-suite/tmp/body" -type f 2>/dev/null | wc -l)))
+  echo $(($(_remote_tmp_count) + $(find "$TMP/nginx-suite/tmp/body" -type f 2>/dev/null | wc -l)))
 }
 
 # log_since FILE LINE : the log lines after the first LINE lines.
