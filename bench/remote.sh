@@ -14,30 +14,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${ROUNDS:-3}
 mib=${1:-1024}
-[[ $mib =~ ^[1-9][0-9]*$ && $rounds =~ ^[1-9][0-9]*$ ]] ||
-  { echo "usage: [ROUNDS=N] bench/remote.sh [SIZE_MIB]" >&2; exit 2; }
-MLPACK=${MLPACK:-$root/build/mlpack}
-[[ -x "$MLPACK" ]] || "$root/scripts/build.sh" "$root/build"
-
-# The test harness gives what a benchmark needs too: a private
-# XDG_CONFIG_HOME/HOME (the signing key made below must not touch the user's
-# keys, and no ~/.curlrc may skew curl), a clean mlpack environment, LC_ALL=C
-# for the number formats, and $TMP, which nginx.sh requires. It also cd's into
-# $TMP: every path below is absolute anyway. TMPDIR is set only while lib.sh
-# makes $TMP, so that BENCH_DIR picks the disk as in bench/pack.sh.
-# shellcheck source=SCRIPTDIR/../tests/cli/lib.sh
-TMPDIR=${BENCH_DIR:-/tmp} source "$root/tests/cli/lib.sh"
+usage=bench/remote.sh
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$root/bench/lib.sh"
 # shellcheck source=SCRIPTDIR/../tests/cli/nginx.sh
 source "$MLPACK_TESTS_DIR/cli/nginx.sh"
-# lib.sh keeps $TMP when the script fails, for a test to be debugged; here it
-# holds gigabytes, and a missed goal is a failure, so it always goes. nginx
-# must be down first: it may still be writing into $TMP.
-bench_exit() {
-  local rc=$?
-  harness_stop_all
-  rm -rf "$TMP"
-  exit "$rc"
-}
 trap bench_exit EXIT
 
 work=$TMP
@@ -66,7 +47,6 @@ timed() {
   KIB=$(tail -n 1 "$work/$name.rss")
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # logged_push NAME URL REF : pushes REF to URL and waits for nginx to have logged
 # every request of it; sets FIRST_LINE (its first line in the access log) and

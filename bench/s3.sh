@@ -19,29 +19,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${ROUNDS:-3}
 mib=${1:-1024}
-[[ $mib =~ ^[1-9][0-9]*$ && $rounds =~ ^[1-9][0-9]*$ ]] ||
-  { echo "usage: [ROUNDS=N] bench/s3.sh [SIZE_MIB]" >&2; exit 2; }
-MLPACK=${MLPACK:-$root/build/mlpack}
-[[ -x "$MLPACK" ]] || "$root/scripts/build.sh" "$root/build"
-
-# As in bench/remote.sh: lib.sh gives a private XDG_CONFIG_HOME/HOME (the key
-# made below must not touch the user's, and no ~/.aws may reach mlpack), a
-# clean mlpack environment, LC_ALL=C and the $TMP that moto.sh needs; moto
-# keeps the objects it stores in temp files under $TMP, so BENCH_DIR picks
-# the disk for the server's side too.
-# shellcheck source=SCRIPTDIR/../tests/cli/lib.sh
-TMPDIR=${BENCH_DIR:-/tmp} source "$root/tests/cli/lib.sh"
+usage=bench/s3.sh
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$root/bench/lib.sh"
 # shellcheck source=SCRIPTDIR/../tests/cli/moto.sh
 source "$MLPACK_TESTS_DIR/cli/moto.sh"
-# lib.sh keeps $TMP when the script fails; here it holds gigabytes, and a
-# missed goal is a failure, so it always goes. moto must be down first: it
-# holds its objects in (unlinked) files under $TMP.
-bench_exit() {
-  local rc=$?
-  harness_stop_all
-  rm -rf "$TMP"
-  exit "$rc"
-}
 trap bench_exit EXIT
 
 work=$TMP
@@ -103,7 +85,6 @@ children_cpu() {
        END { printf "%.3f", s }' "$1"
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # --- set-up, once --------------------------------------------------------------
