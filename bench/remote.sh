@@ -63,7 +63,7 @@ logged_push() {
 # pack_json_model_sha FILE : the sha256 of model.bin in a `pack --json` output.
 pack_json_model_sha() { json "$1" '[f["sha256"] for f in d["files"] if f["path"] == "model.bin"][0]'; }
 
-echo "machine: nproc=$(nproc), $("$MLPACK" --version), $(curl --version | head -n 1)"
+echo "machine: nproc=$(nproc), $("$MLPACK" --version | head -n 1), $(curl --version | head -n 1)"
 echo "size: ${mib} MiB, rounds: $rounds, work folder: $work"
 
 # --- set-up, once --------------------------------------------------------------

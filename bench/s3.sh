@@ -113,7 +113,7 @@ for setting in multipart_threshold multipart_chunksize max_concurrent_requests m
   fi
 done
 
-echo "machine: nproc=$(nproc), load average $(load), $("$MLPACK" --version), $(moto_aws --version 2>&1)"
+echo "machine: nproc=$(nproc), load average $(load), $("$MLPACK" --version | head -n 1), $(moto_aws --version 2>&1)"
 echo "size: ${mib} MiB, rounds: $rounds, work folder: $work, moto: $MOTO_URL (pid $moto_pid)"
 echo "aws s3 transfer settings: CLI defaults (8 MiB threshold and chunks, 10 concurrent requests)"
 

@@ -253,7 +253,8 @@ bool wants(const RoleSet& roles, const manifest::FileEntry& f) {
 }
 
 void export_artifact(const store::Repository& repo, const std::string& digest,
-                     const stdfs::path& out, bool zstd, const std::optional<std::string>& signature) {
+                     const stdfs::path& out, bool zstd,
+                     const std::optional<std::string>& signature) {
   const std::string bytes = repo.read_manifest_bytes(digest);
   const manifest::Manifest m = manifest::read_manifest(bytes, "sha256:" + digest.substr(0, 12));
   const std::time_t mtime = parse_created(m.created);
@@ -393,8 +394,8 @@ void unpack_from_archive(const stdfs::path& file, const stdfs::path& dir, const 
 }
 
 stdfs::path materialize(const store::Repository& repo, const std::string& digest,
-                        const manifest::Manifest& m,
-                        const std::optional<stdfs::path>& archive_file, const HeadCheck& check) {
+                        const manifest::Manifest& m, const std::optional<stdfs::path>& archive_file,
+                        const HeadCheck& check) {
   const stdfs::path target = repo.cache_dir() / digest;
   std::error_code ec;
   if (stdfs::is_directory(target, ec)) {
@@ -438,6 +439,10 @@ stdfs::path materialize(const store::Repository& repo, const std::string& digest
   }
   fs::fsync_dir(repo.cache_dir());
   return target;
+}
+
+std::string libarchive_version_text() {
+  return archive_version_details();
 }
 
 }  // namespace mlpack::archive

@@ -2,7 +2,11 @@
 
 #include <iostream>
 
+#include <openssl/crypto.h>
+
 #include "common.hpp"
+#include "mlpack/archive/archive.hpp"
+#include "mlpack/net/http.hpp"
 #include "mlpack/util/error.hpp"
 #include "mlpack/util/log.hpp"
 #include "mlpack/version.hpp"
@@ -18,7 +22,11 @@ int run(int argc, char** argv) {
       "Run 'mlpack COMMAND --help' for one command. Exit codes: 0 ok, 1 runtime error, 2 usage,\n"
       "3 integrity, 4 not found, 5 conflict, 6 diff gate.");
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("mlpack ") + kToolVersion);
+  // The libraries a bug report needs, after the version itself.
+  app.set_version_flag("--version", std::string("mlpack ") + kToolVersion + "\n" +
+                                        net::curl_version_text() + "\n" +
+                                        archive::libarchive_version_text() + "\n" +
+                                        OpenSSL_version(OPENSSL_VERSION));
 
   Context ctx;
   app.add_option("-C", ctx.global.dir, "Run as if started in DIR (its .mlpack repository)")

@@ -87,7 +87,10 @@ for cmd in init pack tag list log inspect path export import unpack gc fsck; do
   expect_contains "$OUT" "$cmd"
 done
 ok mlp --version
-expect_contains "$OUT" "mlpack "
+expect_eq "$(head -n 1 "$OUT")" "mlpack $(sed -n 's/^project(mlpack VERSION \([0-9.]*\).*/\1/p' "$MLPACK_TESTS_DIR/../CMakeLists.txt")" "first line of --version"
+expect_contains "$OUT" "libcurl "
+expect_contains "$OUT" "libarchive "
+expect_contains "$OUT" "OpenSSL "
 
 step "usage errors exit 2"
 (cd work && expect_exit 2 mlp list --bogus)

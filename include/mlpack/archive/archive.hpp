@@ -20,6 +20,9 @@ namespace mlpack::archive {
 
 namespace stdfs = std::filesystem;
 
+// The linked libarchive and its compression libraries, for --version.
+std::string libarchive_version_text();
+
 inline constexpr std::size_t kMaxManifestBytes = 16u << 20;
 inline constexpr std::size_t kMaxSignatureBytes = 64u << 10;
 
