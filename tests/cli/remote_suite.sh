@@ -184,19 +184,17 @@ rs_state_of_keys() {
   awk 'NR == FNR { want[$0] = 1; next } ($NF in want)' <(echo "$2") <(echo "$1")
 }
 
-# rs_run_killed DELAY ARGS... : runs the binary with ARGS in the background
-# (directly, so the pid is mlpack's own), kill -9 after DELAY seconds; sets
-# RS_KILL_RC (0: it finished first, 137: killed).
-# rs_run_killed_when CHECK TIMEOUT ARGS... : like rs_run_killed, but the
-# kill comes as soon as the shell function CHECK succeeds (polled), or after
-# TIMEOUT seconds. Sets RS_KILL_RC.
+# rs_run_killed_when CHECK TIMEOUT ARGS... : runs the binary with ARGS in
+# the background (directly, so the pid is mlpack's own) and kill -9s it as
+# soon as the shell function CHECK succeeds (polled), or after TIMEOUT
+# seconds; sets RS_KILL_RC (0: it finished first, 137: killed).
 rs_run_killed_when() {
   local check=$1 timeout=$2
   shift 2
   "$MLPACK" "$@" >"$RS_W/.bg.out" 2>"$RS_W/.bg.err" &
-  local pid=$!
-  local deadline=$(($(date +%s) + ${timeout%.*} + 1))
-  while kill -0 "$pid" 2>/dev/null && [[ $(date +%s) -lt $deadline ]]; do
+  local pid=$! t0=$EPOCHREALTIME
+  while kill -0 "$pid" 2>/dev/null &&
+    awk -v s="$t0" -v e="$EPOCHREALTIME" -v t="$timeout" 'BEGIN { exit !(e - s < t) }'; do
     if "$check"; then break; fi
     sleep 0.01
   done
@@ -207,17 +205,11 @@ rs_run_killed_when() {
     fail "the operation failed by itself (exit $RS_KILL_RC): $(cat "$RS_W/.bg.err")"
 }
 
+# rs_run_killed DELAY ARGS... : the kill comes after DELAY seconds.
 rs_run_killed() {
   local delay=$1
   shift
-  "$MLPACK" "$@" >"$RS_W/.bg.out" 2>"$RS_W/.bg.err" &
-  local pid=$!
-  sleep "$delay"
-  kill -9 "$pid" 2>/dev/null || true
-  RS_KILL_RC=0
-  wait "$pid" 2>/dev/null || RS_KILL_RC=$?
-  [[ $RS_KILL_RC -eq 0 || $RS_KILL_RC -eq 137 ]] ||
-    fail "the operation failed by itself (exit $RS_KILL_RC): $(cat "$RS_W/.bg.err")"
+  rs_run_killed_when false "$delay" "$@"
 }
 
 # rs_seconds CMD... : runs CMD (which must succeed) and prints its wall time.

@@ -19,29 +19,16 @@ seconds() {
 # delay_for TOTAL FRACTION : a kill delay, at least 5 ms.
 delay_for() { awk -v t="$1" -v f="$2" 'BEGIN { d = t * f; if (d < 0.005) d = 0.005; printf "%.3f", d }'; }
 
-# run_killed DELAY CMD... : runs the binary in the background (directly, so
-# the pid is mlpack's own), kill -9 after DELAY seconds; sets KILL_RC.
-run_killed() {
-  local delay=$1
-  shift
-  "$@" >"$TMP/.bg.out" 2>"$TMP/.bg.err" &
-  local pid=$!
-  sleep "$delay"
-  kill -9 "$pid" 2>/dev/null || true
-  KILL_RC=0
-  wait "$pid" 2>/dev/null || KILL_RC=$?
-  [[ $KILL_RC -eq 0 || $KILL_RC -eq 137 ]] ||
-    fail "the operation failed by itself (exit $KILL_RC): $(cat "$TMP/.bg.err")"
-}
-
-# run_killed_when CHECK CMD... : like run_killed, but the kill comes as soon
-# as the shell function CHECK succeeds (polled), or after 60 s.
+# run_killed_when CHECK TIMEOUT CMD... : runs the binary in the background
+# (directly, so the pid is mlpack's own) and kill -9s it as soon as the shell
+# function CHECK succeeds (polled), or after TIMEOUT seconds; sets KILL_RC.
 run_killed_when() {
-  local check=$1
-  shift
+  local check=$1 timeout=$2
+  shift 2
   "$@" >"$TMP/.bg.out" 2>"$TMP/.bg.err" &
-  local pid=$! deadline=$(($(date +%s) + 60))
-  while kill -0 "$pid" 2>/dev/null && [[ $(date +%s) -lt $deadline ]]; do
+  local pid=$! t0=$EPOCHREALTIME
+  while kill -0 "$pid" 2>/dev/null &&
+    awk -v s="$t0" -v e="$EPOCHREALTIME" -v t="$timeout" 'BEGIN { exit !(e - s < t) }'; do
     "$check" && break
     sleep 0.01
   done
@@ -50,6 +37,13 @@ run_killed_when() {
   wait "$pid" 2>/dev/null || KILL_RC=$?
   [[ $KILL_RC -eq 0 || $KILL_RC -eq 137 ]] ||
     fail "the operation failed by itself (exit $KILL_RC): $(cat "$TMP/.bg.err")"
+}
+
+# run_killed DELAY CMD... : the kill comes after DELAY seconds.
+run_killed() {
+  local delay=$1
+  shift
+  run_killed_when false "$delay" "$@"
 }
 
 # No temp or partial file may sit among the objects: only 64-hex names.
@@ -210,7 +204,7 @@ for f in poll "${FRACTIONS[@]}"; do
   round=$((round + 1))
   plant "round$round"
   if [[ $f == poll ]]; then
-    run_killed_when deleting "$MLPACK" -C gcrepo gc
+    run_killed_when deleting 60 "$MLPACK" -C gcrepo gc
   else
     run_killed "$(delay_for "$t_gc" "$f")" "$MLPACK" -C gcrepo gc
   fi

@@ -47,5 +47,7 @@ script -qec "$MLPACK -C $TMP/p3 pull prog:v1" /dev/null >"$TMP/tty.out" </dev/nu
 grep -q $'\r\x1b\[K\[#' "$TMP/tty.out" || fail "no progress bar on a terminal: $(cat -v "$TMP/tty.out")"
 grep -q 'pull prog:v1: 3\.[0-9] MiB / 3\.[0-9] MiB  100%' "$TMP/tty.out" || fail "no final bar: $(cat -v "$TMP/tty.out")"
 expect_exit 2 mlp -C "$TMP/p3" --progress fancy pull prog:v1
+expect_exit 2 mlp -C "$TMP/p3" pull --jobs 0 prog:v1
+expect_exit 2 mlp -C "$TMP/p3" push --jobs 65 prog:v1
 
 echo "remote (file): ok"

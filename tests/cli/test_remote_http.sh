@@ -136,6 +136,13 @@ expect_contains "$ERR" "gave up after 3 attempts"
 expect_eq "$(store_state "$TMP/g")" "$before" "the store after a failed pull"
 proxy_stop down
 
+step "a Retry-After longer than mlpack waits: exit 1 at once, saying so"
+proxy_start busy "$NGINX_PORT" "503:retry-after=500"
+MLPACK_RETRIES=5 expect_exit 1 mlp -C "$TMP/g" pull -r "$PROXY_URL/flaky" flaky:v1
+expect_contains "$ERR" "retry after 500 s"
+expect_eq "$(store_state "$TMP/g")" "$before" "the store after a refused pull"
+proxy_stop busy
+
 # --- auth ------------------------------------------------------------------------
 step "bearer token from MLPACK_HTTP_TOKEN"
 TOKEN=s3cr3t-token-$RANDOM
