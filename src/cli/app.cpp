@@ -22,6 +22,8 @@ int run(int argc, char** argv) {
       "Run 'mlpack COMMAND --help' for one command. Exit codes: 0 ok, 1 runtime error, 2 usage,\n"
       "3 integrity, 4 not found, 5 conflict, 6 diff gate.");
   app.require_subcommand(1);
+  // Global options work after the command too (`mlpack push -q`), as users expect.
+  app.fallthrough();
   // The libraries a bug report needs, after the version itself.
   app.set_version_flag("--version", std::string("mlpack ") + kToolVersion + "\n" +
                                         net::curl_version_text() + "\n" +
@@ -62,6 +64,7 @@ int run(int argc, char** argv) {
   register_push(app, ctx);
   register_pull(app, ctx);
   register_ls_remote(app, ctx);
+  register_complete(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -132,5 +132,6 @@ void register_remote(CLI::App& app, Context& ctx);
 void register_push(CLI::App& app, Context& ctx);
 void register_pull(CLI::App& app, Context& ctx);
 void register_ls_remote(CLI::App& app, Context& ctx);
+void register_complete(CLI::App& app, Context& ctx);
 
 }  // namespace mlpack::cli
