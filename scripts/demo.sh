@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job, end to end on examples/iris: install, build, train a real
+# The main job, end to end on examples/sklearn-iris: install, build, train a real
 # scikit-learn model, then pack (signed) -> tag -> promote -> pack a second
 # candidate -> diff and gate it -> push to a directory remote -> pull on a
 # "server" -> verify -> unpack and load the model the way a service would ->
@@ -16,7 +16,7 @@ trap 'rm -rf "$work"' EXIT
 export XDG_CONFIG_HOME="$work/config"
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
-cp -r "$root/examples/iris" "$work/iris"
+cp -r "$root/examples/sklearn-iris" "$work/iris"
 /usr/bin/python3 "$work/iris/train.py" "$work/iris"
 
 # A second candidate, trained with stronger regularisation.

@@ -3,9 +3,11 @@
 # tests and the example need. Runs apt-get as root, or through sudo.
 set -euo pipefail
 packages=(cmake ninja-build g++ pkg-config libcli11-dev libarchive-dev libssl-dev libyaml-cpp-dev
-          libcurl4-openssl-dev catch2 zstd minisign python3 python3-sklearn python3-joblib)
+          libcurl4-openssl-dev catch2 zstd minisign python3 python3-sklearn python3-joblib
+          dpkg-dev file)  # cpack -G DEB: dpkg-shlibdeps, file
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(git time tar mandoc minisign nginx-light libnginx-mod-http-dav-ext openssl curl)
+  packages+=(git time tar mandoc minisign nginx-light libnginx-mod-http-dav-ext openssl curl
+            python3-fastapi python3-uvicorn python3-yaml shellcheck zsh fish bash-completion man-db)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -18,7 +18,7 @@ int run(int argc, char** argv) {
                "mlpack"};
   app.footer(
       "\nExample:\n"
-      "  mlpack init && mlpack pack examples/iris -t iris:v1 && mlpack inspect iris:v1\n\n"
+      "  mlpack init && mlpack pack examples/sklearn-iris -t iris:v1 && mlpack inspect iris:v1\n\n"
       "Run 'mlpack COMMAND --help' for one command. Exit codes: 0 ok, 1 runtime error, 2 usage,\n"
       "3 integrity, 4 not found, 5 conflict, 6 diff gate.");
   app.require_subcommand(1);

@@ -1,9 +1,11 @@
-# examples/ci-gate.sh runs end to end and its exit code is the documented
+#!/usr/bin/env bash
+# examples/ci/gate.sh runs end to end and its exit code is the documented
 # verdict: 6 when the candidate (C=0.01) is worse than production (C=1.0),
 # 0 when it is no worse (C=10).
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-script="$MLPACK_TESTS_DIR/../examples/ci-gate.sh"
+script="$MLPACK_TESTS_DIR/../examples/ci/gate.sh"
 expect_file "$script"
 
 # run_gate BASELINE_C CANDIDATE_C : the script's exit code; output in $OUT/$ERR.
@@ -17,7 +19,7 @@ step "the default pair: a worse candidate fails the build with exit 6"
 rc=$(run_gate)
 [[ $rc == 6 ]] || {
   cat "$OUT" "$ERR" >&2
-  fail "ci-gate.sh exited $rc, expected 6"
+  fail "ci/gate.sh exited $rc, expected 6"
 }
 expect_contains "$ERR" "trained iris model with C=1.0"
 expect_contains "$ERR" "trained iris model with C=0.01"
@@ -32,7 +34,7 @@ step "a candidate that is no worse passes with exit 0"
 rc=$(run_gate 1.0 10)
 [[ $rc == 0 ]] || {
   cat "$OUT" "$ERR" >&2
-  fail "ci-gate.sh 1.0 10 exited $rc, expected 0"
+  fail "ci/gate.sh 1.0 10 exited $rc, expected 0"
 }
 grep -Eq '^  log_loss +[0-9.]+ +[0-9.]+ +-[0-9.]+ +-[0-9.]+% +min +better$' "$OUT" ||
   fail "log_loss is not better with C=10: $(grep log_loss "$OUT")"
@@ -41,7 +43,7 @@ expect_contains "$OUT" "== gate passed: iris:v2 may be promoted"
 expect_not_contains "$ERR" "mlpack: error:"
 
 step "the example works in its own folder, repository and config"
-[[ -z $(ls -A "$XDG_CONFIG_HOME") ]] || fail "ci-gate.sh wrote to XDG_CONFIG_HOME"
-[[ -z $(ls -A "$TMP" | grep -v '^\.out$\|^\.err$\|^\.xdg-config$\|^\.home$') ]] ||
-  fail "ci-gate.sh wrote into the working folder: $(ls -A "$TMP")"
+[[ -z $(ls -A "$XDG_CONFIG_HOME") ]] || fail "ci/gate.sh wrote to XDG_CONFIG_HOME"
+left=$(find "$TMP" -mindepth 1 -maxdepth 1 ! -name .out ! -name .err ! -name .xdg-config ! -name .home)
+[[ -z $left ]] || fail "ci/gate.sh wrote into the working folder: $left"
 echo "ci-gate: ok"

@@ -2,9 +2,9 @@
 # A CI job that lets a candidate model through only when it is no worse than
 # production: `mlpack diff --fail-on` turns the comparison into an exit code.
 #
-#   examples/ci-gate.sh [BASELINE_C] [CANDIDATE_C]      (defaults: 1.0 0.01)
+#   examples/ci/gate.sh [BASELINE_C] [CANDIDATE_C]      (defaults: 1.0 0.01)
 #
-# It trains two real scikit-learn models with examples/iris/train.py (C is
+# It trains two real scikit-learn models with examples/sklearn-iris/train.py (C is
 # the inverse regularisation strength), packs the first as iris:v1 and
 # promotes it to production, packs the second as iris:v2, and gates:
 #
@@ -28,7 +28,7 @@
 # $MLPACK, else build/mlpack; the interpreter is Debian's /usr/bin/python3
 # with python3-sklearn (scripts/install-deps.sh installs it).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 mlpack=$(realpath "${MLPACK:-$root/build/mlpack}")
 baseline_c=${1:-1.0}
 candidate_c=${2:-0.01}
@@ -40,11 +40,11 @@ export MLPACK_DIR="$work/repo"
 mkdir -p "$MLPACK_DIR"
 "$mlpack" -q -C "$MLPACK_DIR" init >/dev/null
 
-# train_and_pack C NAME:VERSION : a fresh copy of examples/iris, trained with
+# train_and_pack C NAME:VERSION : a fresh copy of examples/sklearn-iris, trained with
 # C and packed (signed with the job's key, as a release pipeline would).
 train_and_pack() {
   local dir="$work/model-$2"
-  cp -r "$root/examples/iris" "$dir"
+  cp -r "$root/examples/sklearn-iris" "$dir"
   /usr/bin/python3 "$dir/train.py" "$dir" "$1"
   "$mlpack" -q pack "$dir" -t "$2"
 }
