@@ -6,6 +6,7 @@
 #include "mlpack/crypto/sha256.hpp"
 #include "mlpack/store/objects.hpp"
 #include "mlpack/store/pack.hpp"
+#include "mlpack/store/stages.hpp"
 #include "mlpack/util/error.hpp"
 #include "mlpack/util/fs.hpp"
 #include "mlpack/util/hex.hpp"
@@ -34,15 +35,19 @@ std::string ref_text(const std::string& hex) {
 }
 
 // A remote ref's content, checked: it is data from outside.
-std::optional<std::string> read_remote_ref(Backend& remote, const std::string& key) {
-  auto text = remote.get_small(key, 4096);
-  if (!text) return std::nullopt;
-  std::string t = *text;
+// The hex digest a remote ref file holds.
+std::string parse_remote_ref(std::string t, const std::string& key, const Backend& remote) {
   while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
   if (!t.starts_with("sha256:") || t.size() != 71 || !hex::is_lower_hex(t.substr(7))) {
     throw IntegrityError("corrupt ref " + key + " on " + remote.describe());
   }
   return t.substr(7);
+}
+
+std::optional<std::string> read_remote_ref(Backend& remote, const std::string& key) {
+  auto text = remote.get_small(key, 4096);
+  if (!text) return std::nullopt;
+  return parse_remote_ref(*text, key, remote);
 }
 
 void ensure_layout(Backend& remote, bool create) {
@@ -179,6 +184,19 @@ void check_name_clash(Backend& remote, const manifest::NameVersion& v) {
   }
 }
 
+// Throws ConflictError unless `remote_digest` (the remote stage's) is one
+// the local stage has pointed at.
+void check_stage_descends(const store::Repository& repo, const manifest::Ref& ref,
+                          const std::string& remote_digest, const Backend& remote) {
+  for (const auto& move : store::stage_history(repo, ref.name, ref.stage)) {
+    if (move.from_digest == remote_digest || move.to_digest == remote_digest) return;
+  }
+  throw ConflictError(ref.text + " on " + remote.describe() + " points at sha256:" +
+                      remote_digest.substr(0, 12) + ", which " + ref.text +
+                      " here never pointed at: someone else moved it. Pull it (mlpack pull " +
+                      ref.text + "), promote again, then push");
+}
+
 }  // namespace
 
 PushResult push(const store::Repository& repo, Backend& remote, const manifest::Ref& ref,
@@ -267,6 +285,12 @@ PushResult push(const store::Repository& repo, Backend& remote, const manifest::
     const std::string skey = stage_key(ref.name, ref.stage);
     auto current = remote.get_small(skey, 4096);
     if (current != ref_text(result.digest)) {
+      // Like git's fast-forward rule: move the remote stage only from a
+      // version this repository's stage has pointed at, so a move someone
+      // else pushed since is never silently undone.
+      if (current) {
+        check_stage_descends(repo, ref, parse_remote_ref(*current, skey, remote), remote);
+      }
       if (!remote.compare_and_swap(skey, current, ref_text(result.digest))) {
         throw ConflictError(ref.text + " on " + remote.describe() +
                             " was moved by someone else meanwhile: pull, check, and push again");

@@ -490,6 +490,26 @@ rs_check_stages() {
     '[["v1", "pulled from origin"], ["v2", "pulled from origin"]]' "history after the stage moved"
   expect_exit 0 rs_laptop promote iris:v2 production
   expect_exit 0 rs_laptop push iris@production
+
+  # A stage moved by someone else since is never silently undone: a second
+  # laptop that saw production at v2 cannot push its own move after the first
+  # laptop moved it to v3, until it pulls what is there.
+  local second=$RS_W/second
+  new_repo "$second"
+  expect_exit 0 mlp -C "$second" remote add origin "$RS_URL" "${RS_REMOTE_OPTIONS[@]}"
+  expect_exit 0 mlp -C "$second" pull iris@production iris:v1
+  expect_exit 0 rs_laptop promote iris:v3 production
+  expect_exit 0 rs_laptop push iris@production
+  expect_exit 0 mlp -C "$second" promote iris:v1 production
+  state=$(remote_state)
+  expect_exit 5 mlp -C "$second" push iris@production
+  expect_contains "$ERR" "someone else moved it"
+  expect_eq "$(remote_state)" "$state" "the remote after a push over someone else's stage move"
+  expect_exit 0 mlp -C "$second" pull iris@production
+  expect_exit 0 mlp -C "$second" promote iris:v2 production
+  expect_exit 0 mlp -C "$second" push iris@production
+  expect_eq "$(rs_ref_content stages/iris/production)" "sha256:$D2" "stages/iris/production after pull, promote, push"
+  expect_exit 0 rs_laptop promote iris:v2 production
 }
 
 rs_check_namespaces() {
