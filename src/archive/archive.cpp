@@ -393,21 +393,39 @@ void unpack_from_archive(const stdfs::path& file, const stdfs::path& dir, const 
   tree->commit();
 }
 
+namespace {
+bool cached_file_matches(const stdfs::path& file, const manifest::FileEntry& f) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+      static_cast<std::uint64_t>(st.st_size) != f.size) {
+    return false;
+  }
+  try {
+    return crypto::sha256_file_hex(file) == f.sha256;
+  } catch (const Error&) {
+    return false;
+  }
+}
+}  // namespace
+
 stdfs::path materialize(const store::Repository& repo, const std::string& digest,
                         const manifest::Manifest& m, const std::optional<stdfs::path>& archive_file,
                         const HeadCheck& check) {
   const stdfs::path target = repo.cache_dir() / digest;
   std::error_code ec;
   if (stdfs::is_directory(target, ec)) {
-    // Cheap check that the cache is whole; `mlpack verify` re-hashes.
+    // Services load what this returns, so the cache must hold exactly the
+    // verified bytes: a file still carrying the stamp given when it was
+    // unpacked is untouched; any other is hashed, and a mismatch rebuilds.
     bool whole = true;
     for (const auto& f : m.files) {
-      struct stat st {};
-      if (::stat((target / f.path).c_str(), &st) != 0 ||
-          static_cast<std::uint64_t>(st.st_size) != f.size) {
+      const stdfs::path file = target / f.path;
+      if (store::file_unmodified(file, f.sha256, f.size)) continue;
+      if (!cached_file_matches(file, f)) {
         whole = false;
         break;
       }
+      store::stamp_file(file, f.sha256);
     }
     if (whole) {
       // Content once let in is cached, but an archive naming it must still
@@ -431,7 +449,10 @@ stdfs::path materialize(const store::Repository& repo, const std::string& digest
   } else {
     unpack_from_store(repo, m, tmp.path(), {});
   }
-  for (const auto& f : m.files) ::chmod((tmp.path() / f.path).c_str(), 0444);
+  for (const auto& f : m.files) {
+    ::chmod((tmp.path() / f.path).c_str(), 0444);
+    store::stamp_file(tmp.path() / f.path, f.sha256);
+  }
   if (::rename(tmp.path().c_str(), target.c_str()) == 0) {
     tmp.release();
   } else if (errno != EEXIST && errno != ENOTEMPTY) {

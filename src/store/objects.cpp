@@ -113,23 +113,27 @@ long stamp_nanoseconds(const std::string& hex) {
   // 28 bits of the digest, kept under a second.
   return static_cast<long>(std::stoul(hex.substr(0, 7), nullptr, 16) % 1'000'000'000);
 }
+}  // namespace
 
-void stamp(const stdfs::path& file, const std::string& hex) {
+void stamp_file(const stdfs::path& file, const std::string& hex) {
   struct timespec times[2];
   times[0].tv_sec = 0;
   times[0].tv_nsec = UTIME_OMIT;
   times[1].tv_sec = ::time(nullptr);
   times[1].tv_nsec = stamp_nanoseconds(hex);
-  // Best effort: without the stamp, push only hashes the object again.
+  // Best effort: without the stamp, callers only hash the file again.
   (void)::utimensat(AT_FDCWD, file.c_str(), times, 0);
 }
-}  // namespace
 
-bool object_unmodified(const Repository& repo, const std::string& hex, std::uint64_t size) {
+bool file_unmodified(const stdfs::path& file, const std::string& hex, std::uint64_t size) {
   struct stat st {};
-  if (::stat(repo.object_path(hex).c_str(), &st) != 0) return false;
+  if (::stat(file.c_str(), &st) != 0) return false;
   return S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) == size &&
          st.st_mtim.tv_nsec == stamp_nanoseconds(hex);
+}
+
+bool object_unmodified(const Repository& repo, const std::string& hex, std::uint64_t size) {
+  return file_unmodified(repo.object_path(hex), hex, size);
 }
 
 void Transaction::commit() {
@@ -141,7 +145,7 @@ void Transaction::commit() {
       throw_system_error("cannot create " + dir.string(), errno);
     }
     if (repo_.has_object(obj.sha256)) continue;  // the TempFile removes the duplicate
-    stamp(obj.file.path(), obj.sha256);
+    stamp_file(obj.file.path(), obj.sha256);
     obj.file.commit_replace(target);
     dirs.insert(dir);
   }

@@ -171,6 +171,13 @@ cmp -s "$p" m1/model.joblib || fail "path file differs from the packed model"
 step "path again gives the same answer"
 ok mlp path iris:v1 --role model
 expect_eq "$(cat "$OUT")" "$p" "second path"
+step "path never hands out a cached file changed since it was unpacked"
+# Same size, so only the bytes (and the modification time) differ.
+chmod u+w "$p"
+printf 'X' | dd of="$p" bs=1 seek=20 conv=notrunc status=none
+ok mlp path iris:v1 --role model
+expect_eq "$(cat "$OUT")" "$p" "path after the cache was changed"
+expect_eq "$(sha256 "$p")" "$model_sha" "sha256 of the file path printed after the cache was changed"
 step "path --json"
 ok mlp path iris:v1 --role preprocessing --json
 expect_eq "$(json "$OUT" 'd["digest"]')" "sha256:$d1" "path --json digest"

@@ -85,6 +85,9 @@ class Transaction {
 // like git's stat cache; on a filesystem without nanosecond times it is
 // always false and callers hash.
 bool object_unmodified(const Repository& repo, const std::string& hex, std::uint64_t size);
+// The same stamp for any file holding the bytes of `hex` (the unpacked cache).
+void stamp_file(const stdfs::path& file, const std::string& hex);
+bool file_unmodified(const stdfs::path& file, const std::string& hex, std::uint64_t size);
 
 // Copies the object `hex` to `out_fd` (or only reads it when out_fd < 0),
 // verifying its digest and size as it streams. Throws IntegrityError on a
