@@ -40,9 +40,15 @@ struct Candidate {
   std::string description;
 };
 
-bool is_positional(const CLI::Option* opt) { return !opt->nonpositional(); }
-bool takes_value(const CLI::Option* opt) { return opt->get_type_size_max() > 0; }
-bool is_visible(const CLI::App* sub) { return !sub->get_group().empty(); }
+bool is_positional(const CLI::Option* opt) {
+  return !opt->nonpositional();
+}
+bool takes_value(const CLI::Option* opt) {
+  return opt->get_type_size_max() > 0;
+}
+bool is_visible(const CLI::App* sub) {
+  return !sub->get_group().empty();
+}
 
 // Positionals are named after what they hold (REF, NAME@STAGE, FILE, ...),
 // which is what the help shows too; a remote's NAME is the one exception.

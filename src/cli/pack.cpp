@@ -10,7 +10,8 @@ namespace mlpack::cli {
 void register_pack(CLI::App& app, Context& ctx) {
   auto* cmd = add_command(
       app, "pack", "Pack a model, its preprocessing and metadata into a versioned artifact",
-      "  mlpack pack examples/sklearn-iris                      # reads examples/sklearn-iris/mlpack.yaml\n"
+      "  mlpack pack examples/sklearn-iris                      # reads "
+      "examples/sklearn-iris/mlpack.yaml\n"
       "  mlpack pack --model model.joblib --preprocessing preprocessing.yaml \\\n"
       "              --metrics metrics.json --set metadata.dataset.version=2024-12 -t iris:v3");
   struct Options {

@@ -20,7 +20,8 @@ void register_path(CLI::App& app, Context& ctx) {
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("REF", o->ref, "The artifact")->required();
-  cmd->add_option("--role", o->role, "Print the path of the file(s) with this role")->type_name("ROLE");
+  cmd->add_option("--role", o->role, "Print the path of the file(s) with this role")
+      ->type_name("ROLE");
   cmd->add_flag("--allow-unsigned", o->allow_unsigned,
                 "From an archive: accept it unsigned or signed by a key you do not trust");
   cmd->add_flag("--json", o->json, "Print the result as JSON");

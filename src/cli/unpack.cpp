@@ -20,7 +20,9 @@ void register_unpack(CLI::App& app, Context& ctx) {
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("REF", o->ref, "The artifact or an archive file")->required();
-  cmd->add_option("-d,--dir", o->dir, "Target folder (created if missing)")->required()->type_name("DIR");
+  cmd->add_option("-d,--dir", o->dir, "Target folder (created if missing)")
+      ->required()
+      ->type_name("DIR");
   cmd->add_option("--role", o->roles, "Only files with this role (repeatable)")->type_name("ROLE");
   cmd->add_flag("--allow-unsigned", o->allow_unsigned,
                 "From an archive: accept it unsigned or signed by a key you do not trust");

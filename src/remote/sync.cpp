@@ -191,8 +191,8 @@ void check_stage_descends(const store::Repository& repo, const manifest::Ref& re
   for (const auto& move : store::stage_history(repo, ref.name, ref.stage)) {
     if (move.from_digest == remote_digest || move.to_digest == remote_digest) return;
   }
-  throw ConflictError(ref.text + " on " + remote.describe() + " points at sha256:" +
-                      remote_digest.substr(0, 12) + ", which " + ref.text +
+  throw ConflictError(ref.text + " on " + remote.describe() +
+                      " points at sha256:" + remote_digest.substr(0, 12) + ", which " + ref.text +
                       " here never pointed at: someone else moved it. Pull it (mlpack pull " +
                       ref.text + "), promote again, then push");
 }
