@@ -19,9 +19,16 @@ void register_push(CLI::App& app, Context& ctx) {
   cmd->add_flag("--json", o->json, "Print the result as JSON");
   cmd->callback([&ctx, o] {
     store::Repository repo = ctx.open_repository();
-    // Every ref is checked before anything is sent.
+    // Every ref must exist here before anything is sent: a typo in the last
+    // of several refs must not leave the others half-shipped.
     std::vector<manifest::Ref> refs;
-    for (const auto& text : o->refs) refs.push_back(manifest::parse_ref(text));
+    for (const auto& text : o->refs) {
+      refs.push_back(manifest::parse_ref(text));
+      if (refs.back().kind == manifest::Ref::Kind::kVersion ||
+          refs.back().kind == manifest::Ref::Kind::kStage) {
+        (void)repo.resolve(refs.back());
+      }
+    }
     const remote::TransferSettings settings = transfer_settings(ctx, o->remote);
     OpenRemote target = open_remote(repo, o->remote);
     json::Value results = json::Value::array();

@@ -584,6 +584,13 @@ rs_check_missing() {
   done
   expect_exit 4 rs_laptop push iris:v99
   expect_exit 2 rs_laptop push "sha256:$D1"
+  # An unknown ref among several: nothing is sent, not even the good ones.
+  make_model "$RS_W/mtypo" typo v1 "typo"
+  rs_pack "$RS_W/laptop" "$RS_W/mtypo"
+  local typo_state
+  typo_state=$(remote_state)
+  expect_exit 4 rs_laptop push typo:v1 iris:v99
+  expect_eq "$(remote_state)" "$typo_state" "the remote after a push with an unknown ref"
   # Both repositories have iris:v1: what is missing is the remote.
   expect_exit 0 rs_laptop export iris:v1 -o "$RS_W/iris-v1.mlpack"
   expect_exit 0 mlp -C "$RS_W/lonely" import "$RS_W/iris-v1.mlpack"
