@@ -6,6 +6,7 @@
 #include "mlpack/crypto/keyring.hpp"
 #include "mlpack/util/error.hpp"
 #include "mlpack/util/fs.hpp"
+#include "mlpack/util/log.hpp"
 
 namespace mlpack::cli {
 namespace {
@@ -112,7 +113,7 @@ void register_list(CLI::App& key) {
       out.set("keys", std::move(keys));
       print_json(out);
     } else if (table.empty()) {
-      std::cerr << "no keys yet: 'mlpack key generate', or 'mlpack key trust KEY.pub'\n";
+      log::note("no keys yet: 'mlpack key generate', or 'mlpack key trust KEY.pub'");
     } else {
       table.print();
     }

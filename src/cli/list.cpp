@@ -3,6 +3,7 @@
 
 #include "common.hpp"
 #include "mlpack/manifest/names.hpp"
+#include "mlpack/util/log.hpp"
 
 namespace mlpack::cli {
 
@@ -49,8 +50,8 @@ void register_list(CLI::App& app, Context& ctx) {
       out.set("artifacts", std::move(items));
       print_json(out);
     } else if (table.empty()) {
-      std::cerr << (o->name.empty() ? "no artifacts yet: mlpack pack DIR -t NAME:VERSION\n"
-                                    : "no versions of " + o->name + "\n");
+      log::note(o->name.empty() ? "no artifacts yet: mlpack pack DIR -t NAME:VERSION"
+                                : "no versions of " + o->name);
     } else {
       table.print();
     }

@@ -3,6 +3,7 @@
 #include "common.hpp"
 #include "mlpack/manifest/names.hpp"
 #include "mlpack/remote/sync.hpp"
+#include "mlpack/util/log.hpp"
 
 namespace mlpack::cli {
 
@@ -48,7 +49,7 @@ void register_ls_remote(CLI::App& app, Context& ctx) {
     for (const auto& t : listing.versions) table.add({t.name, t.version, short_digest(t.digest)});
     for (const auto& s : listing.stages) table.add({s.name, "@" + s.stage, short_digest(s.digest)});
     if (table.empty()) {
-      std::cerr << "nothing on " << source.remote.name << " yet\n";
+      log::note("nothing on " + source.remote.name + " yet");
     } else {
       table.print();
     }

@@ -2,6 +2,7 @@
 
 #include "common.hpp"
 #include "mlpack/remote/config.hpp"
+#include "mlpack/util/log.hpp"
 
 namespace mlpack::cli {
 namespace {
@@ -117,7 +118,7 @@ void register_remote(CLI::App& app, Context& ctx) {
         table.add({r.name, r.url.text, options});
       }
       if (table.empty()) {
-        std::cerr << "no remotes yet: mlpack remote add origin URL\n";
+        log::note("no remotes yet: mlpack remote add origin URL");
       } else {
         table.print();
       }

@@ -111,3 +111,19 @@ expect_contains "$ERR" "nonsense"
 (cd work && expect_exit 2 mlp log 'Bad Name')
 # Usage errors are found before anything is written.
 expect_no_path work/out
+
+step "-q silences hints (before or after the command); stdout is unchanged"
+new_repo quiet
+export XDG_CONFIG_HOME="$TMP/no-keys"
+for cmd in "list" "remote list" "key list"; do
+  # shellcheck disable=SC2086
+  ok mlp -C quiet $cmd
+  [[ -s $ERR ]] || fail "'$cmd' in an empty repository gave no hint"
+  # shellcheck disable=SC2086
+  ok mlp -C quiet $cmd -q
+  [[ ! -s $ERR ]] || fail "'$cmd -q' wrote to stderr: $(cat "$ERR")"
+  # shellcheck disable=SC2086
+  ok mlp -q -C quiet $cmd
+  [[ ! -s $ERR ]] || fail "'-q $cmd' wrote to stderr: $(cat "$ERR")"
+done
+expect_no_path "$TMP/no-keys/mlpack/keys"
