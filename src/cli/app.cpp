@@ -31,7 +31,8 @@ int run(int argc, char** argv) {
                                         OpenSSL_version(OPENSSL_VERSION));
 
   Context ctx;
-  app.add_option("-C", ctx.global.dir, "Run as if started in DIR (its .mlpack repository)")
+  app.add_option("-C", ctx.global.dir,
+                 "Use the .mlpack repository in DIR (other paths stay relative to here)")
       ->type_name("DIR");
   app.add_option("--progress", ctx.global.progress,
                  "Transfer progress on stderr: auto (a bar on a terminal), plain or none")
