@@ -166,9 +166,32 @@ expect_eq "$(json "$TMP/body" 'd["ref"] + " " + d["digest"]')" "iris:v1 $digest"
 expect_not_contains "$TMP/local.log" "pulling"
 stop_server
 
-step "a model file changed in the cache (same size): no service"
+step "a model file changed in the cache: mlpack path rebuilds it, the service serves verified bytes"
 cached=$(XDG_CONFIG_HOME="$work/server/config" MLPACK_DIR="$work/server" "$MLPACK" path iris:v1 --role model)
+want_sha=$(sha256sum "$cached" | cut -d' ' -f1)
+chmod u+w "$cached"
 printf 'X' | dd of="$cached" bs=1 seek=200 conv=notrunc status=none
+port=$(free_port)
+start "$TMP/healed.log" env XDG_CONFIG_HOME="$work/server/config" MLPACK_DIR="$work/server" \
+  MLPACK_BIN="$MLPACK" MODEL_REF=iris:v1 \
+  "$PY" -m uvicorn app:app --app-dir "$example" --host 127.0.0.1 --port "$port"
+deadline=$((SECONDS + 30))
+until [[ $(request GET /health) == 200 ]]; do
+  kill -0 "$server_pid" 2>/dev/null || {
+    cat "$TMP/healed.log" >&2
+    fail "the service exited after the cache was changed, instead of getting verified bytes"
+  }
+  ((SECONDS < deadline)) || fail "no answer from /health within 30 s"
+  sleep 0.2
+done
+expect_eq "$(sha256sum "$cached" | cut -d' ' -f1)" "$want_sha" "the cached model after path rebuilt it"
+stop_server
+
+step "a change mlpack's stamp cannot see (time set back): the service's own hash check refuses"
+stamp=$(stat -c %y "$cached")
+chmod u+w "$cached"
+printf 'X' | dd of="$cached" bs=1 seek=200 conv=notrunc status=none
+touch -d "$stamp" "$cached"
 start "$TMP/tampered.log" env XDG_CONFIG_HOME="$work/server/config" MLPACK_DIR="$work/server" \
   MLPACK_BIN="$MLPACK" MODEL_REF=iris:v1 \
   "$PY" -m uvicorn app:app --app-dir "$example" --host 127.0.0.1 --port "$port"
