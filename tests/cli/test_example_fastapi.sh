@@ -65,6 +65,23 @@ request() {
   curl "${args[@]}" "http://127.0.0.1:$port$2" || true
 }
 
+# wait_health LOG SECONDS WHAT : polls /health until it answers 200; fails,
+# showing LOG, if the started service exits first or SECONDS pass.
+wait_health() {
+  local deadline=$((SECONDS + $2))
+  until [[ $(request GET /health) == 200 ]]; do
+    kill -0 "$server_pid" 2>/dev/null || {
+      cat "$1" >&2
+      fail "$3: the service exited before it answered /health"
+    }
+    ((SECONDS < deadline)) || {
+      cat "$1" >&2
+      fail "$3: no answer from /health within $2 s"
+    }
+    sleep 0.2
+  done
+}
+
 step "run.sh setup: train, pack, promote, push"
 rc=0
 bash "$example/run.sh" setup >"$OUT" 2>"$ERR" || rc=$?
@@ -80,18 +97,7 @@ expect_eq "$(cat "$work/remote/stages/iris/production")" "$digest" "the remote's
 step "run.sh serve: the service pulls iris@production and comes up"
 port=$(free_port)
 start "$TMP/serve.log" env PORT="$port" bash "$example/run.sh" serve
-deadline=$((SECONDS + 45))
-until [[ $(request GET /health) == 200 ]]; do
-  kill -0 "$server_pid" 2>/dev/null || {
-    cat "$TMP/serve.log" >&2
-    fail "the service exited before it answered /health"
-  }
-  ((SECONDS < deadline)) || {
-    cat "$TMP/serve.log" >&2
-    fail "no answer from /health within 45 s"
-  }
-  sleep 0.2
-done
+wait_health "$TMP/serve.log" 45 "run.sh serve"
 expect_eq "$(json "$TMP/body" 'd["ref"]')" "iris@production" "/health ref"
 expect_eq "$(json "$TMP/body" 'd["digest"]')" "$digest" "/health digest"
 expect_eq "$(json "$TMP/body" 'd["name"] + ":" + d["version"]')" "iris:v1" "/health version"
@@ -153,15 +159,7 @@ port=$(free_port)
 start "$TMP/local.log" env XDG_CONFIG_HOME="$work/server/config" MLPACK_DIR="$work/server" \
   MLPACK_BIN="$MLPACK" MODEL_REF=iris:v1 \
   "$PY" -m uvicorn app:app --app-dir "$example" --host 127.0.0.1 --port "$port"
-deadline=$((SECONDS + 30))
-until [[ $(request GET /health) == 200 ]]; do
-  kill -0 "$server_pid" 2>/dev/null || {
-    cat "$TMP/local.log" >&2
-    fail "the service without MLPACK_REMOTE exited before it answered /health"
-  }
-  ((SECONDS < deadline)) || fail "no answer from /health within 30 s"
-  sleep 0.2
-done
+wait_health "$TMP/local.log" 30 "without MLPACK_REMOTE"
 expect_eq "$(json "$TMP/body" 'd["ref"] + " " + d["digest"]')" "iris:v1 $digest" "/health without a remote"
 expect_not_contains "$TMP/local.log" "pulling"
 stop_server
@@ -175,15 +173,7 @@ port=$(free_port)
 start "$TMP/healed.log" env XDG_CONFIG_HOME="$work/server/config" MLPACK_DIR="$work/server" \
   MLPACK_BIN="$MLPACK" MODEL_REF=iris:v1 \
   "$PY" -m uvicorn app:app --app-dir "$example" --host 127.0.0.1 --port "$port"
-deadline=$((SECONDS + 30))
-until [[ $(request GET /health) == 200 ]]; do
-  kill -0 "$server_pid" 2>/dev/null || {
-    cat "$TMP/healed.log" >&2
-    fail "the service exited after the cache was changed, instead of getting verified bytes"
-  }
-  ((SECONDS < deadline)) || fail "no answer from /health within 30 s"
-  sleep 0.2
-done
+wait_health "$TMP/healed.log" 30 "after the cache was changed"
 expect_eq "$(sha256sum "$cached" | cut -d' ' -f1)" "$want_sha" "the cached model after path rebuilt it"
 stop_server
 
