@@ -30,7 +30,7 @@ fail=0
 for mib in "${sizes[@]}"; do
   src="$work/model-$mib"
   mkdir -p "$src"
-  head -c "$((mib * 1024 * 1024))" /dev/urandom >"$src/model.bin"
+  { printf 'RAND' && head -c "$((mib * 1024 * 1024))" /dev/urandom; } >"$src/model.bin"
   sha_times=()
   pack_times=()
   peak_kib=0

@@ -70,7 +70,7 @@ echo "size: ${mib} MiB, rounds: $rounds, work folder: $work"
 mlp key generate --no-password >/dev/null
 mkdir -p "$model" "$repo"
 mlp -C "$repo" init >/dev/null
-head -c "$((mib * 1024 * 1024))" /dev/urandom >"$model/model.bin"
+{ printf 'RAND' && head -c "$((mib * 1024 * 1024))" /dev/urandom; } >"$model/model.bin"
 echo '{"accuracy": 0.91, "loss": 0.27}' >"$model/metrics.json"
 mlp -C "$repo" -q pack "$model" --model model.bin --metrics metrics.json \
   --no-preprocessing -t big:v1 --json >"$work/pack-v1.json"

@@ -120,7 +120,7 @@ echo "aws s3 transfer settings: CLI defaults (8 MiB threshold and chunks, 10 con
 mlp key generate --no-password >/dev/null
 mkdir -p "$model" "$repo"
 mlp -C "$repo" init >/dev/null
-head -c "$((mib * 1024 * 1024))" /dev/urandom >"$model/model.bin"
+{ printf 'RAND' && head -c "$((mib * 1024 * 1024))" /dev/urandom; } >"$model/model.bin"
 mlp -C "$repo" -q pack "$model" --model model.bin --no-preprocessing -t big:v1 >/dev/null
 bytes=$(stat -c %s "$model/model.bin")
 

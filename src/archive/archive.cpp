@@ -324,7 +324,7 @@ ArchiveHead walk_archive(const stdfs::path& file, const ArchiveVisitor& visitor)
 }
 
 ImportResult import_archive(store::Repository& repo, const stdfs::path& file,
-                            const HeadCheck& check) {
+                            const HeadCheck& check, const store::ContentCheck& content_check) {
   fs::FileLock lock(repo.lock_path(), fs::FileLock::Mode::kShared);
   store::Transaction txn(repo);
   std::optional<fs::TempFile> current;
@@ -350,6 +350,7 @@ ImportResult import_archive(store::Repository& repo, const stdfs::path& file,
   };
   ImportResult result{walk_archive(file, visitor), {}, false};
   result.binding = binding;
+  txn.check_content(result.head.manifest, content_check);
   store::ObjectWriter manifest_writer(repo);
   manifest_writer.write(result.head.manifest_bytes);
   txn.add(manifest_writer.finish());

@@ -65,6 +65,7 @@ int run(int argc, char** argv) {
   register_push(app, ctx);
   register_pull(app, ctx);
   register_ls_remote(app, ctx);
+  register_scan(app, ctx);
   register_complete(app, ctx);
 
   try {

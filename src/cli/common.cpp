@@ -1,4 +1,7 @@
 #include "common.hpp"
+#include <yaml-cpp/yaml.h>
+#include "mlpack/crypto/keyring.hpp"
+#include "mlpack/scan/scan.hpp"
 
 #include <cstdio>
 #include <iostream>
@@ -35,6 +38,58 @@ Artifact resolve_artifact(const Context& ctx, const std::string& ref_text) {
   if (auto entry = repo.signature_for(digest, m, &ref)) signature = std::move(entry->text);
   return Artifact{std::move(digest), std::move(m),     std::nullopt,
                   ref_text,          std::move(bytes), std::move(signature)};
+}
+
+namespace {
+
+// `scan:` of one config file, if it has one.
+std::optional<std::string> scan_setting(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) return std::nullopt;
+  const YAML::Node doc = YAML::LoadFile(file.string());
+  if (!doc.IsMap() || !doc["scan"]) return std::nullopt;
+  const std::string value = doc["scan"].as<std::string>("");
+  if (value != "refuse-dangerous" && value != "warn") {
+    throw UsageError(file.string() + ": scan: '" + value +
+                     "' is not a policy; use refuse-dangerous (the default) or warn");
+  }
+  return value;
+}
+
+}  // namespace
+
+store::ContentCheck make_scan_check(const store::Repository& repo, bool allow_unsafe) {
+  std::optional<std::string> policy = scan_setting(repo.root() / "config.yaml");
+  if (!policy) policy = scan_setting(crypto::Keyring::for_user().dir() / "config.yaml");
+  const bool refuse = policy.value_or("refuse-dangerous") == "refuse-dangerous" && !allow_unsafe;
+  return [refuse, allow_unsafe](
+             const manifest::Manifest& m,
+             const std::function<std::filesystem::path(const std::string&)>& bytes_of) {
+    std::string dangerous;
+    for (const auto& f : m.files) {
+      const scan::Report r = scan::scan_file(bytes_of(f.sha256), f.path);
+      std::string found;
+      for (const auto& finding : r.findings) {
+        found += (found.empty() ? "" : ", ") + finding.detail;
+        if (found.size() > 200) break;
+      }
+      if (r.verdict() == scan::Verdict::kDangerous) {
+        dangerous += (dangerous.empty() ? "" : "; ") + f.path + " (" + found + ")";
+      } else if (r.verdict() == scan::Verdict::kUnknown) {
+        log::warn(m.name + ":" + m.version + ": " + f.path +
+                  " imports code on neither the safe nor the dangerous list: " + found);
+      }
+    }
+    if (dangerous.empty()) return;
+    const std::string what = m.name + ":" + m.version + " could run code when loaded: " + dangerous;
+    if (refuse) {
+      throw IntegrityError("refusing " + what +
+                           " (--allow-unsafe lets it in once; 'scan: warn' in .mlpack/config.yaml "
+                           "always)");
+    }
+    log::warn("letting in " + what +
+              (allow_unsafe ? " (--allow-unsafe)" : " (scan: warn in the config)"));
+  };
 }
 
 void add_signing_options(CLI::App* cmd, SigningOptions& o) {

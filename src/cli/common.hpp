@@ -68,6 +68,12 @@ std::optional<crypto::VerifiedSignature> check_signature(
 // The same policy for archives; returns the NAME:VERSION to file it under.
 archive::HeadCheck make_head_check(bool allow_unsigned);
 
+// The scan policy of the ways in (import, pull): every file of an incoming
+// artifact is scanned before it becomes visible. `scan:` in .mlpack/config.yaml
+// (else the user's config.yaml) is refuse-dangerous (the default: exit 3) or
+// warn; --allow-unsafe lets a dangerous artifact in once, with a warning.
+store::ContentCheck make_scan_check(const store::Repository& repo, bool allow_unsafe);
+
 // What push, pull and ls-remote share: which remote, which CA, how many
 // transfers at once.
 struct RemoteOptions {
@@ -132,6 +138,7 @@ void register_remote(CLI::App& app, Context& ctx);
 void register_push(CLI::App& app, Context& ctx);
 void register_pull(CLI::App& app, Context& ctx);
 void register_ls_remote(CLI::App& app, Context& ctx);
+void register_scan(CLI::App& app, Context& ctx);
 void register_complete(CLI::App& app, Context& ctx);
 
 }  // namespace mlpack::cli

@@ -24,6 +24,7 @@ enum class ValueKind {
   kFiles,
   kDirs,
   kRefs,       // NAME:VERSION and NAME@STAGE, or an archive file
+  kRefsOrFiles,  // scan: a REF or any file
   kNames,      // model names
   kStageRefs,  // NAME@STAGE
   kStages,     // stage names
@@ -62,6 +63,7 @@ ValueKind positional_kind(const CLI::App& cmd, const CLI::Option& opt) {
     return ValueKind::kNothing;
   }
   if (name == "REF" || name == "REF_A" || name == "REF_B") return ValueKind::kRefs;
+  if (name == "TARGET") return ValueKind::kRefsOrFiles;
   if (name == "NAME") return ValueKind::kNames;
   if (name == "NAME@STAGE") return ValueKind::kStageRefs;
   if (name == "STAGE") return ValueKind::kStages;
@@ -134,6 +136,7 @@ std::vector<Candidate> values_of(ValueKind kind, Sources& sources) {
   const store::Repository* repo = nullptr;
   switch (kind) {
     case ValueKind::kRefs:
+    case ValueKind::kRefsOrFiles:
     case ValueKind::kNames:
     case ValueKind::kStageRefs:
     case ValueKind::kStages:
@@ -146,6 +149,7 @@ std::vector<Candidate> values_of(ValueKind kind, Sources& sources) {
   try {
     switch (kind) {
       case ValueKind::kRefs:
+      case ValueKind::kRefsOrFiles:
         if (!repo) break;
         for (const auto& t : repo->list_tags()) {
           out.push_back({t.name + ":" + t.version, short_digest(t.digest)});
@@ -235,6 +239,7 @@ Completion complete_value(ValueKind kind, const std::string& current, Sources& s
     if (candidate.value.starts_with(current)) c.candidates.push_back(std::move(candidate));
   }
   if (kind == ValueKind::kFiles || kind == ValueKind::kDirs) c.fallback = kind;
+  if (kind == ValueKind::kRefsOrFiles) c.fallback = ValueKind::kFiles;
   // A REF can also be an exported archive file.
   if (kind == ValueKind::kRefs && (c.candidates.empty() || current.starts_with(".") ||
                                    current.starts_with("/") || current.starts_with("~"))) {

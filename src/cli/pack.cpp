@@ -26,6 +26,7 @@ void register_pack(CLI::App& app, Context& ctx) {
     bool no_preprocessing = false;
     bool json = false;
     unsigned jobs = 0;
+    bool allow_unsafe = false;
     SigningOptions signing;
   };
   auto o = std::make_shared<Options>();
@@ -46,6 +47,8 @@ void register_pack(CLI::App& app, Context& ctx) {
   cmd->add_flag("--no-preprocessing", o->no_preprocessing,
                 "Packing without preprocessing is deliberate: do not warn");
   cmd->add_option("-j,--jobs", o->jobs, "Files hashed in parallel (default: one per core)");
+  cmd->add_flag("--allow-unsafe", o->allow_unsafe,
+                "Pack files the scan finds dangerous (they could run code when loaded)");
   add_signing_options(cmd, o->signing);
   cmd->add_flag("--json", o->json, "Print the result as JSON");
   cmd->callback([&ctx, o] {
@@ -67,7 +70,8 @@ void register_pack(CLI::App& app, Context& ctx) {
                 "mlpack.yaml), or --no-preprocessing if this is deliberate");
     }
     store::Signer signer = make_signer(o->signing);
-    store::PackResult result = store::pack(repo, spec, signer, o->jobs);
+    store::PackResult result =
+        store::pack(repo, spec, signer, {.jobs = o->jobs, .allow_unsafe = o->allow_unsafe});
     const std::string label = spec.name + ":" + spec.version;
     if (o->json) {
       json::Value out = json::Value::object();

@@ -13,6 +13,7 @@ void register_pull(CLI::App& app, Context& ctx) {
     RemoteOptions remote;
     std::vector<std::string> refs;
     bool allow_unsigned = false;
+    bool allow_unsafe = false;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
@@ -21,6 +22,8 @@ void register_pull(CLI::App& app, Context& ctx) {
       ->required();
   cmd->add_flag("--allow-unsigned", o->allow_unsigned,
                 "Accept artifacts that are unsigned or signed by a key you do not trust");
+  cmd->add_flag("--allow-unsafe", o->allow_unsafe,
+                "Let in files the scan finds dangerous (they could run code when loaded)");
   cmd->add_flag("--json", o->json, "Print the result as JSON");
   cmd->callback([&ctx, o] {
     store::Repository repo = ctx.open_repository();
@@ -31,7 +34,8 @@ void register_pull(CLI::App& app, Context& ctx) {
     json::Value results = json::Value::array();
     for (const auto& ref : refs) {
       remote::PullResult r =
-          remote::pull(repo, *source.backend, ref, make_head_check(o->allow_unsigned), settings);
+          remote::pull(repo, *source.backend, ref, make_head_check(o->allow_unsigned), settings,
+                       make_scan_check(repo, o->allow_unsafe));
       // A pulled stage points here too, recorded like any other move.
       std::optional<std::string> stage;
       if (ref.kind == manifest::Ref::Kind::kStage) {

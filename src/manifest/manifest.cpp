@@ -143,6 +143,26 @@ std::string write_manifest(Manifest m) {
     out << YAML::Key << "size" << YAML::Value << f.size;
     out << YAML::Key << "sha256" << YAML::Value << f.sha256;
     out << YAML::Key << "format" << YAML::Value << f.format;
+    if (f.scan) {
+      out << YAML::Key << "scan" << YAML::Value << YAML::BeginMap;
+      out << YAML::Key << "scanner" << YAML::Value;
+      emit_string(out, f.scan->scanner);
+      out << YAML::Key << "verdict" << YAML::Value << f.scan->verdict;
+      out << YAML::Key << "findings" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+      for (const auto& finding : f.scan->findings) {
+        out << YAML::BeginMap;
+        out << YAML::Key << "severity" << YAML::Value << finding.severity;
+        out << YAML::Key << "kind" << YAML::Value << finding.kind;
+        out << YAML::Key << "detail" << YAML::Value;
+        emit_string(out, finding.detail);
+        if (!finding.member.empty()) {
+          out << YAML::Key << "member" << YAML::Value;
+          emit_string(out, finding.member);
+        }
+        out << YAML::EndMap;
+      }
+      out << YAML::EndSeq << YAML::EndMap;
+    }
     out << YAML::EndMap;
   }
   out << YAML::EndSeq;
@@ -193,6 +213,24 @@ Manifest read_manifest(std::string_view bytes, std::string_view origin) {
     e.role = scalar_or_empty(f["role"]);
     e.sha256 = scalar_or_empty(f["sha256"]);
     e.format = scalar_or_empty(f["format"]);
+    if (const YAML::Node scan = f["scan"]; scan) {
+      if (!scan.IsMap()) throw bad("the scan of " + e.path + " is not a mapping");
+      ScanRecord record;
+      record.scanner = scalar_or_empty(scan["scanner"]);
+      record.verdict = scalar_or_empty(scan["verdict"]);
+      if (record.verdict != "clean" && record.verdict != "unknown" &&
+          record.verdict != "dangerous") {
+        throw bad("unknown scan verdict '" + record.verdict + "' for " + e.path);
+      }
+      const YAML::Node findings = scan["findings"];
+      if (findings && !findings.IsSequence()) throw bad("scan findings of " + e.path + " are not a list");
+      for (const auto& item : findings) {
+        if (!item.IsMap()) throw bad("a scan finding of " + e.path + " is not a mapping");
+        record.findings.push_back({scalar_or_empty(item["severity"]), scalar_or_empty(item["kind"]),
+                                   scalar_or_empty(item["detail"]), scalar_or_empty(item["member"])});
+      }
+      e.scan = std::move(record);
+    }
     if (!is_safe_relative_path(e.path)) throw bad("unsafe file path '" + e.path + "'");
     if (!previous.empty() && e.path <= previous) throw bad("files are not sorted and unique");
     previous = e.path;
@@ -217,6 +255,9 @@ bool same_content(const Manifest& a, const Manifest& b) {
   y.created.clear();
   x.tool_version.clear();
   y.tool_version.clear();
+  // Derived from the bytes by whichever scanner ran: same files, same content.
+  for (auto& f : x.files) f.scan.reset();
+  for (auto& f : y.files) f.scan.reset();
   return write_manifest(std::move(x)) == write_manifest(std::move(y));
 }
 
@@ -277,6 +318,24 @@ json::Value files_to_json(const std::vector<FileEntry>& entries) {
     e.set("size", f.size);
     e.set("sha256", f.sha256);
     e.set("format", f.format);
+    if (f.scan) {
+      json::Value scan = json::Value::object();
+      scan.set("scanner", f.scan->scanner);
+      scan.set("verdict", f.scan->verdict);
+      json::Value findings = json::Value::array();
+      for (const auto& finding : f.scan->findings) {
+        json::Value item = json::Value::object();
+        item.set("severity", finding.severity);
+        item.set("kind", finding.kind);
+        item.set("detail", finding.detail);
+        item.set("member", finding.member.empty() ? json::Value() : json::Value(finding.member));
+        findings.push(std::move(item));
+      }
+      scan.set("findings", std::move(findings));
+      e.set("scan", std::move(scan));
+    } else {
+      e.set("scan", json::Value());
+    }
     files.push(std::move(e));
   }
   return files;

@@ -302,7 +302,8 @@ PushResult push(const store::Repository& repo, Backend& remote, const manifest::
 }
 
 PullResult pull(store::Repository& repo, Backend& remote, const manifest::Ref& ref,
-                const archive::HeadCheck& check, const TransferSettings& settings) {
+                const archive::HeadCheck& check, const TransferSettings& settings,
+                const store::ContentCheck& content_check) {
   using Kind = manifest::Ref::Kind;
   ensure_layout(remote, false);
   PullResult result;
@@ -373,6 +374,7 @@ PullResult pull(store::Repository& repo, Backend& remote, const manifest::Ref& r
     });
   }
   for (auto& object : staged) txn.add(std::move(*object));
+  txn.check_content(head.manifest, content_check);
   store::ObjectWriter manifest_writer(repo);
   manifest_writer.write(*bytes);
   txn.add(manifest_writer.finish());

@@ -136,6 +136,16 @@ bool object_unmodified(const Repository& repo, const std::string& hex, std::uint
   return file_unmodified(repo.object_path(hex), hex, size);
 }
 
+void Transaction::check_content(const manifest::Manifest& m, const ContentCheck& check) const {
+  if (!check) return;
+  check(m, [this](const std::string& sha256) -> stdfs::path {
+    for (const auto& object : staged_) {
+      if (object.sha256 == sha256) return object.file.path();
+    }
+    return repo_.object_path(sha256);
+  });
+}
+
 void Transaction::commit() {
   std::set<stdfs::path> dirs;
   for (auto& obj : staged_) {

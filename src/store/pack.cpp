@@ -7,9 +7,11 @@
 
 #include "mlpack/crypto/sha256.hpp"
 #include "mlpack/manifest/format.hpp"
+#include "mlpack/scan/scan.hpp"
 #include "mlpack/store/objects.hpp"
 #include "mlpack/util/error.hpp"
 #include "mlpack/util/fs.hpp"
+#include "mlpack/util/log.hpp"
 #include "mlpack/util/parallel.hpp"
 #include "mlpack/version.hpp"
 
@@ -30,14 +32,75 @@ bool tag_artifact(Repository& repo, const std::string& name, const std::string& 
                       existing.substr(0, 12) + "); versions are immutable, pick a new version");
 }
 
-PackResult pack(Repository& repo, const manifest::Spec& spec, const Signer& sign, unsigned jobs) {
+namespace {
+
+// The manifest's record of a scan, findings capped.
+manifest::ScanRecord record_of(const scan::Report& report) {
+  manifest::ScanRecord record;
+  record.scanner = scan::kScannerVersion;
+  record.verdict = std::string(scan::verdict_name(report.verdict()));
+  for (const auto& f : report.findings) {
+    if (record.findings.size() >= manifest::kMaxScanFindings) break;
+    record.findings.push_back(
+        {std::string(scan::severity_name(f.severity)), f.kind, f.detail, f.member});
+  }
+  return record;
+}
+
+std::string first_findings(const scan::Report& report, scan::Severity severity) {
+  std::string out;
+  std::size_t n = 0;
+  for (const auto& f : report.findings) {
+    if (f.severity != severity) continue;
+    if (++n > 3) {
+      out += ", ...";
+      break;
+    }
+    out += (out.empty() ? "" : ", ") + f.detail + (f.member.empty() ? "" : " in " + f.member);
+  }
+  return out;
+}
+
+// Refuses dangerous files (unless allowed) before anything is committed, and
+// warns about the rest.
+void apply_scan_policy(const std::vector<manifest::FileEntry>& files,
+                       const std::vector<scan::Report>& reports, bool allow_unsafe) {
+  std::vector<std::string> dangerous;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const scan::Verdict v = reports[i].verdict();
+    if (v == scan::Verdict::kDangerous) {
+      dangerous.push_back(files[i].path + " (" +
+                          first_findings(reports[i], scan::Severity::kDangerous) + ")");
+    } else if (v == scan::Verdict::kUnknown) {
+      log::warn(files[i].path + " imports code on neither the safe nor the dangerous list: " +
+                first_findings(reports[i], scan::Severity::kUnknown) +
+                "; check it before loading it");
+    }
+  }
+  if (dangerous.empty()) return;
+  std::string list;
+  for (const auto& d : dangerous) list += (list.empty() ? "" : "; ") + d;
+  if (!allow_unsafe) {
+    throw IntegrityError("refusing to pack what could run code when loaded: " + list +
+                         " (mlpack scan FILE shows why; --allow-unsafe packs it anyway)");
+  }
+  log::warn("packing what could run code when loaded, as --allow-unsafe asks: " + list);
+}
+
+}  // namespace
+
+PackResult pack(Repository& repo, const manifest::Spec& spec, const Signer& sign,
+                const PackOptions& options) {
   fs::FileLock lock(repo.lock_path(), fs::FileLock::Mode::kShared);
 
   const std::size_t count = spec.files.size();
   std::vector<std::optional<IngestedFile>> ingested(count);
-  // Independent files hash in parallel; one buffer per worker keeps memory flat.
-  util::parallel_for(count, jobs, [&](std::size_t i) {
+  std::vector<scan::Report> reports(count);
+  // Independent files hash in parallel; one buffer per worker keeps memory
+  // flat. The scan reads the staged copy, the very bytes that get stored.
+  util::parallel_for(count, options.jobs, [&](std::size_t i) {
     ingested[i].emplace(ingest_file(repo, spec.files[i].source, manifest::kFormatSniffBytes));
+    reports[i] = scan::scan_file(ingested[i]->object.file.path(), spec.files[i].path);
   });
 
   manifest::Manifest m;
@@ -64,9 +127,11 @@ PackResult pack(Repository& repo, const manifest::Spec& spec, const Signer& sign
     e.size = in.object.size;
     e.sha256 = in.object.sha256;
     e.format = src.format.empty() ? manifest::detect_format(in.head, src.path) : src.format;
+    if (reports[i].scanned) e.scan = record_of(reports[i]);
     m.files.push_back(std::move(e));
     txn.add(std::move(in.object));
   }
+  apply_scan_policy(m.files, reports, options.allow_unsafe);
   const std::string bytes = manifest::write_manifest(std::move(m));
   const std::string digest = crypto::sha256_hex(bytes);
   // A fresh object rather than assigning to `m`: assigning a YAML::Node

@@ -192,14 +192,23 @@ new_repo() {
   mlp -C "$1" init >/dev/null
 }
 
+# fake_pickle TEXT : a well-formed protocol-4 pickle of the string TEXT
+# (under 256 bytes) on stdout: a stand-in model the scan finds clean.
+fake_pickle() {
+  local text=$1
+  printf '\x80\x04\x8c'
+  # shellcheck disable=SC2059
+  printf "\\$(printf '%03o' "${#text}")"
+  printf '%s.' "$text"
+}
+
 # make_model DIR [NAME] [VERSION] [SALT] : a small model folder with
 # model.joblib (a fake protocol-4 pickle), preprocessing.yaml, metrics.json,
 # params.yaml and an mlpack.yaml using them. SALT changes the model's bytes.
 make_model() {
   local dir=$1 name=${2:-iris} version=${3:-v1} salt=${4:-}
   mkdir -p "$dir"
-  printf '\x80\x04\x95\x2a\x00\x00\x00\x00\x00\x00\x00\x8c\x07sklearn\x94.fake model %s' \
-    "$salt" >"$dir/model.joblib"
+  fake_pickle "sklearn fake model $salt" >"$dir/model.joblib"
   cat >"$dir/preprocessing.yaml" <<'EOF'
 steps:
   - {op: standard_scale, columns: [sepal_length, sepal_width]}

@@ -229,8 +229,8 @@ rs_big_sources() {
   local v
   for v in 1 2; do
     mkdir -p "$RS_BIG/v$v/weights"
-    head -c 100M /dev/urandom >"$RS_BIG/v$v/weights/a.bin"
-    head -c 100M /dev/urandom >"$RS_BIG/v$v/weights/b.bin"
+    { printf 'RAND' && head -c 100M /dev/urandom; } >"$RS_BIG/v$v/weights/a.bin"
+    { printf 'RAND' && head -c 100M /dev/urandom; } >"$RS_BIG/v$v/weights/b.bin"
   done
 }
 
@@ -880,8 +880,9 @@ rs_check_concurrent() {
   for round in 1 2 3; do
     make_model "$RS_W/ra$round" race "v$round" "laptop $round"
     make_model "$RS_W/rb$round" race "v$round" "rival $round"
-    head -c 8M /dev/urandom >>"$RS_W/ra$round/model.joblib"
-    head -c 8M /dev/urandom >>"$RS_W/rb$round/model.joblib"
+    # Random weights behind a fixed first byte: never taken for a pickle.
+    { printf 'RAND' && head -c 8M /dev/urandom; } >"$RS_W/ra$round/model.joblib"
+    { printf 'RAND' && head -c 8M /dev/urandom; } >"$RS_W/rb$round/model.joblib"
     rs_pack "$RS_W/laptop" "$RS_W/ra$round"
     local da=$RS_DIGEST
     rs_pack "$RS_W/rival" "$RS_W/rb$round"

@@ -79,7 +79,7 @@ after_kill() {
 }
 
 mkdir big
-head -c 300M /dev/urandom >big/model.bin
+{ printf 'RAND' && head -c 300M /dev/urandom; } >big/model.bin
 big_sha=$(sha256 big/model.bin)
 
 step "pack: calibrate"
@@ -165,7 +165,7 @@ new_repo gcrepo
 reachable=()
 for v in 1 2 3; do
   mkdir -p "small$v"
-  head -c 4096 /dev/urandom >"small$v/model.bin"
+  { printf 'RAND' && head -c 4096 /dev/urandom; } >"small$v/model.bin"
   ok mlp -C gcrepo pack "small$v" --model model.bin --no-preprocessing -t "small:v$v"
   reachable+=("$(sha256 "small$v/model.bin")")
 done

@@ -17,9 +17,8 @@ export MLPACK_DIR="$TMP/repo"
 # input schema (added, removed, retyped, reordered), metadata, environment and
 # files (changed, added, removed, unchanged).
 mkdir m1 m2
-printf '\x80\x04\x95\x2a\x00\x00\x00\x00\x00\x00\x00\x8c\x07sklearn\x94.model one' >m1/model.joblib
-printf '\x80\x04\x95\x2a\x00\x00\x00\x00\x00\x00\x00\x8c\x07sklearn\x94.model two, bigger' \
-  >m2/model.joblib
+fake_pickle "sklearn model one" >m1/model.joblib
+fake_pickle "sklearn model two, bigger" >m2/model.joblib
 for m in m1 m2; do
   printf 'steps:\n  - {op: standard_scale}\n' >$m/preprocessing.yaml
   printf 'print("serve")\n' >$m/serve.py
@@ -218,7 +217,7 @@ step "a text metric cannot be gated"
 expect_exit 2 mlp diff iris:v1 iris:v2 --fail-on 'status<-1'
 expect_contains "$ERR" "metric 'status' is not a number"
 step "any-metric-regression without any goal exits 4 (it would check nothing)"
-printf '\x80\x04\x95x' >bare.pkl
+fake_pickle bare >bare.pkl
 ok mlp -q pack --model bare.pkl --no-preprocessing --no-sign --set metrics.accuracy=0.9 -t bare:v1
 ok mlp -q pack --model bare.pkl --no-preprocessing --no-sign --set metrics.accuracy=0.8 -t bare:v2
 ok mlp diff bare:v1 bare:v2

@@ -16,7 +16,7 @@ export MLPACK_DIR="$TMP/repo"
 # The artifact the hostile archives are forged from: a model big enough that
 # cutting the archive in half cuts into file data, and a file in a sub-folder.
 make_model m hostile v1
-head -c 200000 /dev/urandom >m/model.joblib
+{ printf 'RAND' && head -c 199996 /dev/urandom; } >m/model.joblib
 mkdir -p m/sub
 printf 'inner file\n' >m/sub/x
 cat >>m/mlpack.yaml <<'EOF'

@@ -139,7 +139,7 @@ expect_eq "$order" "v2 v3 v1 stable " "log order"
 expect_contains "$OUT" "accuracy=0.95"
 
 step "log shows the metrics with goals, else the first four, nested ones dotted"
-printf '\x80\x04\x95k' >k.pkl
+fake_pickle k >k.pkl
 ok mlp pack --model k.pkl --no-preprocessing -t keys:v1 --set metrics.a=1 --set metrics.b=2 \
   --set metrics.eval.f1=0.9 --set metrics.d=4 --set metrics.e=5
 ok mlp pack --model k.pkl --no-preprocessing -t keys:v2 --set metrics.acc=0.9 \

@@ -21,7 +21,7 @@ run_remote_suite "$REMOTE_DIR"
 step "progress: plain lines, a bar on a terminal, nothing with -q or off a terminal"
 new_repo "$TMP/p"
 make_model "$TMP/pm" prog v1 "progress"
-head -c 3M /dev/urandom >"$TMP/pm/model.joblib"
+{ printf 'RAND' && head -c 3M /dev/urandom; } >"$TMP/pm/model.joblib"
 expect_exit 0 mlp -C "$TMP/p" pack "$TMP/pm"
 expect_exit 0 mlp -C "$TMP/p" remote add origin "$TMP/prog-remote"
 expect_exit 0 mlp -C "$TMP/p" --progress plain push prog:v1

@@ -9,9 +9,9 @@ new_repo server
 (cd laptop && mlp remote add origin "$TMP/remote" >/dev/null)
 (cd server && mlp remote add origin "$TMP/remote" >/dev/null)
 cd laptop
-printf '\x80\x04\x95old' >m.pkl
+fake_pickle old >m.pkl
 ok mlp -q pack --model m.pkl --no-preprocessing -t iris:v0
-printf '\x80\x04\x95new' >m.pkl
+fake_pickle new >m.pkl
 ok mlp -q pack --model m.pkl --no-preprocessing -t iris:v1
 ok mlp push iris:v0 iris:v1
 

@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 new_repo repo
 cd repo
 for v in 1 2 3; do
-  printf '\x80\x04\x95model %s' "$v" >m.pkl
+  fake_pickle "model $v" >m.pkl
   ok mlp -q pack --model m.pkl --no-preprocessing -t "iris:v$v"
 done
 d1=$(mlp inspect iris:v1 --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["digest"])')
@@ -89,7 +89,7 @@ expect_eq "$(json "$OUT" 'd["digest"]')" "$d1" "rollback after a re-promote goes
 step "gc keeps every version a stage history names"
 # A version reachable only through the history: promote it by digest, then
 # move on. It has no tag, so only the log keeps it alive.
-printf '\x80\x04\x95untagged' >u.pkl
+fake_pickle untagged >u.pkl
 ok mlp -q pack --model u.pkl --no-preprocessing -t tmp:v1 --json
 du=$(json "$OUT" 'd["digest"]')
 ok mlp promote "$du" canary
@@ -121,7 +121,7 @@ step "twenty parallel promotes leave twenty entries in a consistent order"
 new_repo ../race
 cd ../race
 for i in $(seq 1 20); do
-  printf '\x80\x04\x95race %s' "$i" >m.pkl
+  fake_pickle "race $i" >m.pkl
   mlp -q pack --model m.pkl --no-preprocessing -t "race:v$i" >/dev/null
 done
 pids=()

@@ -10,7 +10,7 @@ namespace {
 
 manifest::FileEntry file(const std::string& path, const std::string& role, std::uint64_t size,
                          char digest) {
-  return {path, role, size, std::string(64, digest), "binary"};
+  return {path, role, size, std::string(64, digest), "binary", std::nullopt};
 }
 
 manifest::Manifest base() {

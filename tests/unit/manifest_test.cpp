@@ -15,8 +15,8 @@ manifest::Manifest sample() {
   m.tool_version = "0.1.0";
   m.metrics = YAML::Load("{accuracy: 0.97, eval: {f1: 0.9}}");
   m.metadata = YAML::Load("{dataset: {name: iris, version: \"2024-12\"}}");
-  m.files.push_back({"z.bin", "data", 3, std::string(64, 'b'), "binary"});
-  m.files.push_back({"model/a.pkl", "model", 10, std::string(64, 'a'), "pickle"});
+  m.files.push_back({"z.bin", "data", 3, std::string(64, 'b'), "binary", std::nullopt});
+  m.files.push_back({"model/a.pkl", "model", 10, std::string(64, 'a'), "pickle", std::nullopt});
   return m;
 }
 

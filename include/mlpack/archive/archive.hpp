@@ -14,6 +14,7 @@
 #include "mlpack/archive/output_tree.hpp"
 #include "mlpack/manifest/manifest.hpp"
 #include "mlpack/manifest/names.hpp"
+#include "mlpack/store/objects.hpp"
 #include "mlpack/store/repository.hpp"
 
 namespace mlpack::archive {
@@ -66,7 +67,8 @@ struct ImportResult {
 // Verifies everything, then stores blobs, manifest and signature and tags
 // the binding `check` returned.
 ImportResult import_archive(store::Repository& repo, const stdfs::path& file,
-                            const HeadCheck& check);
+                            const HeadCheck& check,
+                            const store::ContentCheck& content_check = {});
 
 // Role filter: empty means every file.
 using RoleSet = std::set<std::string>;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,12 +22,28 @@ bool is_valid_role(std::string_view role);
 inline constexpr const char* kRoles =
     "model, preprocessing, metadata, requirements, code, data, docs, other";
 
+// What the model scan (the `scan` module) found in a file when it was packed.
+struct ScanFinding {
+  std::string severity;  // unknown | dangerous
+  std::string kind;
+  std::string detail;
+  std::string member;  // inside a container; empty for the file itself
+};
+struct ScanRecord {
+  std::string scanner;  // the scanner's rules version
+  std::string verdict;  // clean | unknown | dangerous
+  std::vector<ScanFinding> findings;
+};
+// Findings kept per file, so a hostile file cannot bloat the manifest.
+inline constexpr std::size_t kMaxScanFindings = 50;
+
 struct FileEntry {
   std::string path;  // relative, '/'-separated, no '..'
   std::string role;
   std::uint64_t size = 0;
   std::string sha256;  // lower-case hex
   std::string format;
+  std::optional<ScanRecord> scan;  // for formats that can carry code
 };
 
 struct Manifest {

@@ -57,7 +57,8 @@ struct PullResult {
 // blob whose transfer broke off part-way keeps its bytes under .mlpack/tmp,
 // and the next pull resumes it.
 PullResult pull(store::Repository& repo, Backend& remote, const manifest::Ref& ref,
-                const archive::HeadCheck& check, const TransferSettings& settings = {});
+                const archive::HeadCheck& check, const TransferSettings& settings = {},
+                const store::ContentCheck& content_check = {});
 
 struct RemoteListing {
   std::vector<store::TagEntry> versions;

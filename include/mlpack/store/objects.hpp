@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -65,10 +66,19 @@ struct IngestedFile {
 // Reads `source` once: hashes it, writes the staged object, keeps its head.
 IngestedFile ingest_file(const Repository& repo, const stdfs::path& source, std::size_t head_bytes);
 
+// Checks an artifact's content before it becomes visible (the scan policy of
+// import and pull): `bytes_of(sha256)` is where each file's verified bytes
+// are, staged or already stored. Throws to refuse it.
+using ContentCheck = std::function<void(
+    const manifest::Manifest&, const std::function<stdfs::path(const std::string&)>& bytes_of)>;
+
 class Transaction {
  public:
   explicit Transaction(Repository& repo) : repo_(repo) {}
   void add(StagedObject object) { staged_.push_back(std::move(object)); }
+  // Runs `check` (when set) over the manifest, its files read from what is
+  // staged here or already in the store.
+  void check_content(const manifest::Manifest& m, const ContentCheck& check) const;
   // Moves every staged object into place (an object already present is kept:
   // same name, same bytes) and syncs the folders.
   void commit();

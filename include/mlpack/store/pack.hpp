@@ -24,11 +24,19 @@ struct PackResult {
 using Signer = std::function<std::string(std::string_view manifest_bytes, const std::string& digest,
                                          const std::string& name, const std::string& version)>;
 
-// Throws ConflictError (exit 5) when NAME:VERSION exists with other content;
-// the store is then left exactly as it was. The signature, when `sign` gives
-// one, is stored before the tag, so a tag is never briefly unsigned.
+struct PackOptions {
+  unsigned jobs = 0;          // files read at once; 0: one per core
+  bool allow_unsafe = false;  // pack files the scan finds dangerous (with a warning)
+};
+
+// Every file is scanned (the `scan` module) and its result recorded in the
+// manifest. Throws IntegrityError (exit 3) when a file is dangerous, unless
+// allow_unsafe, and ConflictError (exit 5) when NAME:VERSION exists with
+// other content; either way the store is left exactly as it was. The
+// signature, when `sign` gives one, is stored before the tag, so a tag is
+// never briefly unsigned.
 PackResult pack(Repository& repo, const manifest::Spec& spec, const Signer& sign,
-                unsigned jobs = 0);
+                const PackOptions& options = {});
 
 // Stores manifest bytes as an object and tags it; shared by pack and import.
 // Returns false when the tag already pointed at this digest.
