@@ -362,8 +362,22 @@ ImportResult import_archive(store::Repository& repo, const stdfs::path& file,
   return result;
 }
 
+namespace {
+// The manifest restricted to the files an unpack writes.
+manifest::Manifest wanted_files(const manifest::Manifest& m, const RoleSet& roles) {
+  manifest::Manifest out = m;
+  std::erase_if(out.files, [&](const manifest::FileEntry& f) { return !wants(roles, f); });
+  return out;
+}
+}  // namespace
+
 void unpack_from_store(const store::Repository& repo, const manifest::Manifest& m,
-                       const stdfs::path& dir, const RoleSet& roles) {
+                       const stdfs::path& dir, const RoleSet& roles,
+                       const store::ContentCheck& content_check) {
+  if (content_check) {
+    content_check(wanted_files(m, roles),
+                  [&](const std::string& sha256) { return repo.object_path(sha256); });
+  }
   OutputTree tree(dir);
   for (const auto& f : m.files) {
     if (!wants(roles, f)) continue;
@@ -375,9 +389,10 @@ void unpack_from_store(const store::Repository& repo, const manifest::Manifest& 
 }
 
 void unpack_from_archive(const stdfs::path& file, const stdfs::path& dir, const RoleSet& roles,
-                         const HeadCheck& check) {
+                         const HeadCheck& check, const store::ContentCheck& content_check) {
   std::optional<OutputTree> tree;
   fs::TempFile* current = nullptr;
+  std::map<std::string, stdfs::path> written;  // sha256 -> its verified temp file
   ArchiveVisitor visitor;
   // The folder is created only once the manifest has been read and checked.
   visitor.on_head = [&](const ArchiveHead& h) {
@@ -389,8 +404,15 @@ void unpack_from_archive(const stdfs::path& file, const stdfs::path& dir, const 
     current = &tree->open(f.path);
     return current;
   };
-  visitor.on_file_done = [&](const manifest::FileEntry&) { current->close(); };
-  walk_archive(file, visitor);
+  visitor.on_file_done = [&](const manifest::FileEntry& f) {
+    current->close();
+    written.emplace(f.sha256, current->path());
+  };
+  const ArchiveHead head = walk_archive(file, visitor);
+  if (content_check) {
+    content_check(wanted_files(head.manifest, roles),
+                  [&](const std::string& sha256) { return written.at(sha256); });
+  }
   tree->commit();
 }
 
@@ -411,7 +433,7 @@ bool cached_file_matches(const stdfs::path& file, const manifest::FileEntry& f) 
 
 stdfs::path materialize(const store::Repository& repo, const std::string& digest,
                         const manifest::Manifest& m, const std::optional<stdfs::path>& archive_file,
-                        const HeadCheck& check) {
+                        const HeadCheck& check, const store::ContentCheck& content_check) {
   const stdfs::path target = repo.cache_dir() / digest;
   std::error_code ec;
   if (stdfs::is_directory(target, ec)) {
@@ -446,7 +468,7 @@ stdfs::path materialize(const store::Repository& repo, const std::string& digest
   stdfs::create_directories(repo.cache_dir(), ec);
   fs::TempDir tmp(repo.cache_dir());
   if (archive_file) {
-    unpack_from_archive(*archive_file, tmp.path(), {}, check);
+    unpack_from_archive(*archive_file, tmp.path(), {}, check, content_check);
   } else {
     unpack_from_store(repo, m, tmp.path(), {});
   }

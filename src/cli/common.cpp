@@ -58,8 +58,9 @@ std::optional<std::string> scan_setting(const std::filesystem::path& file) {
 
 }  // namespace
 
-store::ContentCheck make_scan_check(const store::Repository& repo, bool allow_unsafe) {
-  std::optional<std::string> policy = scan_setting(repo.root() / "config.yaml");
+store::ContentCheck make_scan_check(const store::Repository* repo, bool allow_unsafe) {
+  std::optional<std::string> policy;
+  if (repo) policy = scan_setting(repo->root() / "config.yaml");
   if (!policy) policy = scan_setting(crypto::Keyring::for_user().dir() / "config.yaml");
   const bool refuse = policy.value_or("refuse-dangerous") == "refuse-dangerous" && !allow_unsafe;
   return [refuse, allow_unsafe](

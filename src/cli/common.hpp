@@ -72,7 +72,9 @@ archive::HeadCheck make_head_check(bool allow_unsigned);
 // artifact is scanned before it becomes visible. `scan:` in .mlpack/config.yaml
 // (else the user's config.yaml) is refuse-dangerous (the default: exit 3) or
 // warn; --allow-unsafe lets a dangerous artifact in once, with a warning.
-store::ContentCheck make_scan_check(const store::Repository& repo, bool allow_unsafe);
+// `repo` may be null (an archive unpacked outside any repository): then only
+// the user's config counts.
+store::ContentCheck make_scan_check(const store::Repository* repo, bool allow_unsafe);
 
 // What push, pull and ls-remote share: which remote, which CA, how many
 // transfers at once.

@@ -23,11 +23,11 @@ enum class ValueKind {
   kNothing,  // free text (a new NAME:VERSION, a message)
   kFiles,
   kDirs,
-  kRefs,       // NAME:VERSION and NAME@STAGE, or an archive file
+  kRefs,         // NAME:VERSION and NAME@STAGE, or an archive file
   kRefsOrFiles,  // scan: a REF or any file
-  kNames,      // model names
-  kStageRefs,  // NAME@STAGE
-  kStages,     // stage names
+  kNames,        // model names
+  kStageRefs,    // NAME@STAGE
+  kStages,       // stage names
   kRemotes,
   kKeyIds,
   kRemoteKeys,

@@ -24,7 +24,7 @@ void register_import(CLI::App& app, Context& ctx) {
   cmd->callback([&ctx, o] {
     store::Repository repo = ctx.open_repository();
     archive::ImportResult r = archive::import_archive(
-        repo, o->file, make_head_check(o->allow_unsigned), make_scan_check(repo, o->allow_unsafe));
+        repo, o->file, make_head_check(o->allow_unsigned), make_scan_check(&repo, o->allow_unsafe));
     const auto& m = r.head.manifest;
     if (o->json) {
       json::Value out = json::Value::object();

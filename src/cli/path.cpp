@@ -17,6 +17,7 @@ void register_path(CLI::App& app, Context& ctx) {
     std::string role;
     bool json = false;
     bool allow_unsigned = false;
+    bool allow_unsafe = false;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("REF", o->ref, "The artifact")->required();
@@ -24,6 +25,8 @@ void register_path(CLI::App& app, Context& ctx) {
       ->type_name("ROLE");
   cmd->add_flag("--allow-unsigned", o->allow_unsigned,
                 "From an archive: accept it unsigned or signed by a key you do not trust");
+  cmd->add_flag("--allow-unsafe", o->allow_unsafe,
+                "From an archive: accept files the scan finds dangerous");
   cmd->add_flag("--json", o->json, "Print the result as JSON");
   cmd->callback([&ctx, o] {
     if (!o->role.empty() && !manifest::is_valid_role(o->role)) {
@@ -31,8 +34,10 @@ void register_path(CLI::App& app, Context& ctx) {
     }
     Artifact a = resolve_artifact(ctx, o->ref);
     store::Repository repo = ctx.open_repository();
+    // Content from an archive has not been scanned on the way in: it is here.
     const std::filesystem::path root = archive::materialize(
-        repo, a.digest, a.manifest, a.archive_file, make_head_check(o->allow_unsigned));
+        repo, a.digest, a.manifest, a.archive_file, make_head_check(o->allow_unsigned),
+        a.archive_file ? make_scan_check(&repo, o->allow_unsafe) : store::ContentCheck{});
     std::filesystem::path result = root;
     if (!o->role.empty()) {
       std::vector<std::string> paths;

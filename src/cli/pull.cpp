@@ -35,7 +35,7 @@ void register_pull(CLI::App& app, Context& ctx) {
     for (const auto& ref : refs) {
       remote::PullResult r =
           remote::pull(repo, *source.backend, ref, make_head_check(o->allow_unsigned), settings,
-                       make_scan_check(repo, o->allow_unsafe));
+                       make_scan_check(&repo, o->allow_unsafe));
       // A pulled stage points here too, recorded like any other move.
       std::optional<std::string> stage;
       if (ref.kind == manifest::Ref::Kind::kStage) {

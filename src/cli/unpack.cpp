@@ -17,6 +17,7 @@ void register_unpack(CLI::App& app, Context& ctx) {
     std::vector<std::string> roles;
     bool json = false;
     bool allow_unsigned = false;
+    bool allow_unsafe = false;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("REF", o->ref, "The artifact or an archive file")->required();
@@ -26,6 +27,8 @@ void register_unpack(CLI::App& app, Context& ctx) {
   cmd->add_option("--role", o->roles, "Only files with this role (repeatable)")->type_name("ROLE");
   cmd->add_flag("--allow-unsigned", o->allow_unsigned,
                 "From an archive: accept it unsigned or signed by a key you do not trust");
+  cmd->add_flag("--allow-unsafe", o->allow_unsafe,
+                "Write files the scan finds dangerous (they could run code when loaded)");
   cmd->add_flag("--json", o->json, "Print the result as JSON");
   cmd->callback([&ctx, o] {
     archive::RoleSet roles;
@@ -37,10 +40,20 @@ void register_unpack(CLI::App& app, Context& ctx) {
     }
     Artifact a = resolve_artifact(ctx, o->ref);
     if (a.archive_file) {
+      // An archive needs no repository; the scan policy then comes from the
+      // user's config alone.
+      std::optional<store::Repository> repo;
+      try {
+        repo.emplace(ctx.open_repository());
+      } catch (const NotFoundError&) {
+      }
       archive::unpack_from_archive(*a.archive_file, o->dir, roles,
-                                   make_head_check(o->allow_unsigned));
+                                   make_head_check(o->allow_unsigned),
+                                   make_scan_check(repo ? &*repo : nullptr, o->allow_unsafe));
     } else {
-      archive::unpack_from_store(ctx.open_repository(), a.manifest, o->dir, roles);
+      const store::Repository repo = ctx.open_repository();
+      archive::unpack_from_store(repo, a.manifest, o->dir, roles,
+                                 make_scan_check(&repo, o->allow_unsafe));
     }
     json::Value files = json::Value::array();
     std::size_t count = 0;

@@ -144,6 +144,19 @@ expect_exit 2 mlp -C "$TMP/inbox" import "$TMP/evil.mlpack"
 expect_contains "$ERR" "scan: 'maybe' is not a policy"
 rm "$XDG_CONFIG_HOME/mlpack/config.yaml"
 
+step "unpack and path scan what they write; only the files asked for"
+expect_exit 3 mlp -C "$TMP/packrepo" unpack evil:v1 -d "$TMP/out1"
+expect_no_path "$TMP/out1"
+ok mlp -C "$TMP/packrepo" unpack evil:v1 -d "$TMP/out1" --allow-unsafe
+expect_file "$TMP/out1/payload-p4.pkl"
+expect_exit 3 mlp unpack "$TMP/evil.mlpack" -d "$TMP/out2"
+expect_contains "$ERR" "refusing evil:v1 could run code when loaded"
+expect_no_path "$TMP/out2"
+ok mlp -C "$TMP/packrepo" unpack good:v1 -d "$TMP/out3" --role data
+expect_file "$TMP/out3/data.csv"
+expect_exit 3 mlp -C "$TMP/inbox" path "$TMP/evil.mlpack" --role model
+ok mlp -C "$TMP/inbox" path "$TMP/evil.mlpack" --role model --allow-unsafe
+
 step "a REF: every file of the artifact, from the store and from an exported archive"
 mkdir "$TMP/m"
 cp pipeline.joblib "$TMP/m/model.joblib"

@@ -67,23 +67,26 @@ struct ImportResult {
 // Verifies everything, then stores blobs, manifest and signature and tags
 // the binding `check` returned.
 ImportResult import_archive(store::Repository& repo, const stdfs::path& file,
-                            const HeadCheck& check,
-                            const store::ContentCheck& content_check = {});
+                            const HeadCheck& check, const store::ContentCheck& content_check = {});
 
 // Role filter: empty means every file.
 using RoleSet = std::set<std::string>;
 bool wants(const RoleSet& roles, const manifest::FileEntry& f);
 
+// Both run `content_check` (when set) over the files they write, after they
+// are verified and before any becomes visible in `dir`.
 void unpack_from_store(const store::Repository& repo, const manifest::Manifest& m,
-                       const stdfs::path& dir, const RoleSet& roles);
+                       const stdfs::path& dir, const RoleSet& roles,
+                       const store::ContentCheck& content_check = {});
 void unpack_from_archive(const stdfs::path& file, const stdfs::path& dir, const RoleSet& roles,
-                         const HeadCheck& check);
+                         const HeadCheck& check, const store::ContentCheck& content_check = {});
 
 // The folder holding the artifact's files, unpacked once under
 // .mlpack/cache/<digest>/ (made read-only) and reused after that.
 stdfs::path materialize(const store::Repository& repo, const std::string& digest,
                         const manifest::Manifest& m,
                         const std::optional<stdfs::path>& archive_file = std::nullopt,
-                        const HeadCheck& check = nullptr);
+                        const HeadCheck& check = nullptr,
+                        const store::ContentCheck& content_check = {});
 
 }  // namespace mlpack::archive
