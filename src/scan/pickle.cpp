@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "mlpack/scan/scan.hpp"
+#include "mlpack/util/text.hpp"
 
 namespace mlpack::scan {
 
@@ -429,7 +430,7 @@ class Machine {
                                                             : 0;
       if (digits == 0) {
         // Latin-1 bytes are code points.
-        append_utf8(out, static_cast<std::uint8_t>(c));
+        text::append_utf8(out, static_cast<std::uint8_t>(c));
         continue;
       }
       if (i + 2 + static_cast<std::size_t>(digits) > text.size()) {
@@ -440,29 +441,11 @@ class Machine {
       if (ec != std::errc() || p != text.data() + i + 2 + digits || cp > 0x10FFFF) {
         throw Malformed{"bad \\u escape in UNICODE"};
       }
-      append_utf8(out, cp);
+      text::append_utf8(out, cp);
       i += 1 + static_cast<std::size_t>(digits);
     }
     return out;
   }
-  static void append_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-
   std::uint32_t text_value(Kind kind, std::uint64_t n, const char* what) {
     bool truncated = false;
     std::string t = in_.bytes(n, what, &truncated);

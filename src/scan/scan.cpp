@@ -2,6 +2,7 @@
 // compressed dumps, PyTorch zips and legacy checkpoints, NumPy .npy/.npz,
 // Keras archives, generic zips) around the per-format checks.
 #include "mlpack/scan/scan.hpp"
+#include "mlpack/util/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -363,24 +364,6 @@ class LiteralParser {
     return !first;
   }
 
-  static void append_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-
   static int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -461,7 +444,7 @@ class LiteralParser {
           if (bytes) {
             out.push_back(static_cast<char>(cp));
           } else {
-            append_utf8(out, cp);
+            text::append_utf8(out, cp);
           }
           break;
         case 'u':
@@ -472,7 +455,7 @@ class LiteralParser {
             break;
           }
           if (!hex_digits(e == 'u' ? 4 : 8, cp) || cp > 0x10FFFF) return false;
-          append_utf8(out, cp);
+          text::append_utf8(out, cp);
           break;
         case 'N':
           if (!bytes) return false;  // named characters would need Unicode's name table
@@ -488,7 +471,7 @@ class LiteralParser {
             if (bytes) {
               out.push_back(static_cast<char>(cp & 0xFF));
             } else {
-              append_utf8(out, cp);
+              text::append_utf8(out, cp);
             }
           } else {  // Python keeps unknown escapes as they are
             out.push_back('\\');

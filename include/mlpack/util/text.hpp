@@ -15,4 +15,7 @@ std::string escape_control(std::string_view text);
 // "830 B", "1.5 GiB": a size for people, in binary units.
 std::string format_size(std::uint64_t bytes);
 
+// Appends code point `cp` (at most 0x10FFFF) encoded as UTF-8.
+void append_utf8(std::string& out, std::uint32_t cp);
+
 }  // namespace mlpack::text
