@@ -81,7 +81,7 @@ step "large blobs go up in 256 KiB-aligned chunks; a broken chunk resumes from t
 PREFIX=resumable
 new_repo "$TMP/u"
 make_model "$TMP/um" big v1 "resumable"
-head -c 40M /dev/urandom >"$TMP/um/model.joblib"
+{ printf 'RAND' && head -c 40M /dev/urandom; } >"$TMP/um/model.joblib"
 expect_exit 0 mlp -C "$TMP/u" pack "$TMP/um"
 expect_exit 0 mlp -C "$TMP/u" remote add origin "gs://$GCS_BUCKET/$PREFIX" --endpoint "$GCS_URL"
 mark=$(wc -l <"$GCS_LOG")

@@ -38,7 +38,7 @@ REMOTE_DIR=$ROOT/dedup
 new_repo "$TMP/d"
 expect_exit 0 mlp -C "$TMP/d" remote add origin "$NGINX_URL/dedup"
 make_model "$TMP/dm" iris v1 "first"
-head -c 3M /dev/urandom >"$TMP/dm/model.joblib"
+{ printf 'RAND' && head -c 3M /dev/urandom; } >"$TMP/dm/model.joblib"
 expect_exit 0 mlp -C "$TMP/d" pack "$TMP/dm" --json
 expect_exit 0 mlp -C "$TMP/d" push iris:v1
 # v2: the same 3 MiB model, other metrics.
@@ -64,7 +64,7 @@ echo "   metrics-only version: $sent request bytes"
 # --- a pull resumes where the last one broke off ----------------------------------
 step "a pull that broke off resumes with Range"
 make_model "$TMP/bm" big v1 "big"
-head -c 8M /dev/urandom >"$TMP/bm/model.joblib"
+{ printf 'RAND' && head -c 8M /dev/urandom; } >"$TMP/bm/model.joblib"
 expect_exit 0 mlp -C "$TMP/d" pack "$TMP/bm" --json
 expect_exit 0 mlp -C "$TMP/d" push big:v1
 mlp -C "$TMP/d" inspect big:v1 --json >"$TMP/.inspect"
@@ -103,7 +103,7 @@ proxy_stop cut2
 # --- a flaky server --------------------------------------------------------------
 step "503, 429 with Retry-After, cut and stalled responses are retried"
 make_model "$TMP/fm" flaky v1 "flaky"
-head -c 4M /dev/urandom >"$TMP/fm/model.joblib"
+{ printf 'RAND' && head -c 4M /dev/urandom; } >"$TMP/fm/model.joblib"
 expect_exit 0 mlp -C "$TMP/d" pack "$TMP/fm" --json
 # At most 12 faults in all and 10 retries a request: the transfers must get
 # through, however the faults fall on parallel requests.

@@ -38,7 +38,7 @@ step "what mlpack pushes, the AWS CLI reads back byte for byte, and the other wa
 PREFIX=interop
 new_repo "$TMP/a"
 make_model "$TMP/am" iris v1 "interop"
-head -c 40M /dev/urandom >"$TMP/am/model.joblib"   # multipart (>= 32 MiB)
+{ printf 'RAND' && head -c 40M /dev/urandom; } >"$TMP/am/model.joblib"   # multipart (>= 32 MiB)
 expect_exit 0 mlp -C "$TMP/a" pack "$TMP/am" --json
 D1=$(digest_of "$OUT")
 expect_exit 0 mlp -C "$TMP/a" remote add origin "s3://$MOTO_BUCKET/$PREFIX"
@@ -116,7 +116,7 @@ PREFIX=multipart
 new_repo "$TMP/m"
 expect_exit 0 mlp -C "$TMP/m" remote add origin "s3://$MOTO_BUCKET/$PREFIX"
 make_model "$TMP/mm" big v1 "multipart"
-head -c 200M /dev/urandom >"$TMP/mm/model.joblib"
+{ printf 'RAND' && head -c 200M /dev/urandom; } >"$TMP/mm/model.joblib"
 expect_exit 0 mlp -C "$TMP/m" pack "$TMP/mm"
 parts_sent() { grep -c 'PUT .*partNumber=' "$1" || true; }
 # Killed once some parts are in (ListParts would show them) but before the end.
