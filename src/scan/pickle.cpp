@@ -362,33 +362,11 @@ class Machine {
       }
       if (++i + 1 > text.size() - 1) throw Malformed{"STRING ends in a backslash"};
       c = text[i];
+      if (const char simple = text::python_simple_escape(c)) {
+        out.push_back(simple);
+        continue;
+      }
       switch (c) {
-        case 'n':
-          out.push_back('\n');
-          break;
-        case 't':
-          out.push_back('\t');
-          break;
-        case 'r':
-          out.push_back('\r');
-          break;
-        case 'a':
-          out.push_back('\a');
-          break;
-        case 'b':
-          out.push_back('\b');
-          break;
-        case 'f':
-          out.push_back('\f');
-          break;
-        case 'v':
-          out.push_back('\v');
-          break;
-        case '\\':
-        case '\'':
-        case '"':
-          out.push_back(c);
-          break;
         case '\n':
           break;
         case 'x': {

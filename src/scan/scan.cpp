@@ -410,34 +410,12 @@ class LiteralParser {
       }
       ++pos_;
       std::uint32_t cp = 0;
+      if (const char simple = text::python_simple_escape(e)) {
+        out.push_back(simple);
+        continue;
+      }
       switch (e) {
         case '\n':
-          break;
-        case '\\':
-        case '\'':
-        case '"':
-          out.push_back(e);
-          break;
-        case 'a':
-          out.push_back('\a');
-          break;
-        case 'b':
-          out.push_back('\b');
-          break;
-        case 'f':
-          out.push_back('\f');
-          break;
-        case 'n':
-          out.push_back('\n');
-          break;
-        case 'r':
-          out.push_back('\r');
-          break;
-        case 't':
-          out.push_back('\t');
-          break;
-        case 'v':
-          out.push_back('\v');
           break;
         case 'x':
           if (!hex_digits(2, cp)) return false;

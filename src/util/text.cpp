@@ -55,4 +55,29 @@ void append_utf8(std::string& out, std::uint32_t cp) {
   }
 }
 
+char python_simple_escape(char c) {
+  switch (c) {
+    case 'a':
+      return '\a';
+    case 'b':
+      return '\b';
+    case 'f':
+      return '\f';
+    case 'n':
+      return '\n';
+    case 'r':
+      return '\r';
+    case 't':
+      return '\t';
+    case 'v':
+      return '\v';
+    case '\\':
+    case '\'':
+    case '"':
+      return c;
+    default:
+      return 0;
+  }
+}
+
 }  // namespace mlpack::text

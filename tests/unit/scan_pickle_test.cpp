@@ -5,6 +5,7 @@
 #include <string>
 
 #include "mlpack/scan/scan.hpp"
+#include "mlpack/util/text.hpp"
 
 using namespace mlpack::scan;
 
@@ -187,4 +188,20 @@ TEST_CASE("scan: hostile sizes are bounded, big honest pickles are not refused",
   // A lie about a length: truncated, not an allocation of 2^64 bytes.
   Report lie = scan_bytes(bin("\x80\x04\x8d\xff\xff\xff\xff\xff\xff\xff\x7f"));
   CHECK(has_finding(lie, Severity::kDangerous, "malformed", "truncated"));
+}
+
+TEST_CASE("scan: protocol 0 STRING operands are unescaped as Python does", "[scan-pickle]") {
+  CHECK(mlpack::text::python_simple_escape('n') == '\n');
+  CHECK(mlpack::text::python_simple_escape('\'') == '\'');
+  CHECK(mlpack::text::python_simple_escape('x') == 0);  // takes operands
+  CHECK(mlpack::text::python_simple_escape('q') == 0);
+  // 'o\163' (octal) and '\x73ystem' (hex) are "os" and "system": STACK_GLOBAL
+  // on them must still name os.system.
+  Report r = scan_bytes("\x80\x04S'o\\163'\nS'\\x73ystem'\n\x93.");
+  INFO(details(r));
+  CHECK(has_finding(r, Severity::kDangerous, "global", "os.system"));
+  // An escaped quote inside the string is not its end.
+  Report q = scan_bytes("\x80\x04S'it\\'s'\n0N.");
+  INFO(details(q));
+  CHECK(q.findings.empty());
 }

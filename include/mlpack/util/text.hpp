@@ -18,4 +18,8 @@ std::string format_size(std::uint64_t bytes);
 // Appends code point `cp` (at most 0x10FFFF) encoded as UTF-8.
 void append_utf8(std::string& out, std::uint32_t cp);
 
+// The character a one-letter Python escape (\n, \t, \\, \', ...) stands
+// for, or 0 when `c` does not start one (\x, octal and \u take operands).
+char python_simple_escape(char c);
+
 }  // namespace mlpack::text
