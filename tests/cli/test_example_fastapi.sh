@@ -65,6 +65,15 @@ request() {
   curl "${args[@]}" "http://127.0.0.1:$port$2" || true
 }
 
+# expect_no_start LOG WHAT : the started service must exit within 30 s
+# without ever listening; its exit code is left in $rc.
+expect_no_start() {
+  rc=0
+  wait_exit 30 || rc=$?
+  [[ $rc -ne 124 ]] || fail "$2: the service is still running after 30 s"
+  expect_not_contains "$1" "Uvicorn running"
+}
+
 # wait_health LOG SECONDS WHAT : polls /health until it answers 200; fails,
 # showing LOG, if the started service exits first or SECONDS pass.
 wait_health() {
@@ -185,23 +194,17 @@ touch -d "$stamp" "$cached"
 start "$TMP/tampered.log" env XDG_CONFIG_HOME="$work/server/config" MLPACK_DIR="$work/server" \
   MLPACK_BIN="$MLPACK" MODEL_REF=iris:v1 \
   "$PY" -m uvicorn app:app --app-dir "$example" --host 127.0.0.1 --port "$port"
-rc=0
-wait_exit 30 || rc=$?
-[[ $rc -ne 124 ]] || fail "the service with a changed model file is still running after 30 s"
+expect_no_start "$TMP/tampered.log" "a changed model file"
 expect_eq "$rc" 1 "the exit code of a service with a changed model file"
 expect_contains "$TMP/tampered.log" "model.joblib does not match the sha256 in the manifest of iris:v1"
-expect_not_contains "$TMP/tampered.log" "Uvicorn running"
 
 step "an unknown MODEL_REF: the service does not start, and says why"
 port=$(free_port)
 start "$TMP/unknown.log" env PORT="$port" MODEL_REF=iris@nope bash "$example/run.sh" serve
-rc=0
-wait_exit 30 || rc=$?
-[[ $rc -ne 124 ]] || fail "the service with MODEL_REF=iris@nope is still running after 30 s"
+expect_no_start "$TMP/unknown.log" "MODEL_REF=iris@nope"
 [[ $rc -ne 0 ]] || fail "the service with MODEL_REF=iris@nope exited 0"
 expect_contains "$TMP/unknown.log" "fastapi-service: cannot serve iris@nope: 'mlpack pull -r $work/remote iris@nope' exited 4: mlpack: error: iris@nope not found on"
 expect_contains "$TMP/unknown.log" "not starting without a verified model"
-expect_not_contains "$TMP/unknown.log" "Uvicorn running"
 expect_not_contains "$TMP/unknown.log" "Traceback"
 
 step "a model signed by a key the server does not trust: no service"
@@ -211,12 +214,9 @@ port=$(free_port)
 start "$TMP/untrusted.log" env XDG_CONFIG_HOME="$TMP/untrusting/config" \
   MLPACK_DIR="$TMP/untrusting/repo" MLPACK_BIN="$MLPACK" MLPACK_REMOTE="$work/remote" \
   "$PY" -m uvicorn app:app --app-dir "$example" --host 127.0.0.1 --port "$port"
-rc=0
-wait_exit 30 || rc=$?
-[[ $rc -ne 124 ]] || fail "the service with an untrusted model is still running after 30 s"
+expect_no_start "$TMP/untrusted.log" "an untrusted model"
 expect_eq "$rc" 1 "the exit code of a service with an untrusted model"
 expect_contains "$TMP/untrusted.log" "fastapi-service: cannot serve iris@production: 'mlpack pull -r $work/remote iris@production' exited 3: mlpack: error: "
-expect_not_contains "$TMP/untrusted.log" "Uvicorn running"
 [[ -z $(MLPACK_DIR="$TMP/untrusting/repo" "$MLPACK" list 2>/dev/null) ]] ||
   fail "the refused artifact became visible in the repository"
 
@@ -224,8 +224,7 @@ step "no repository and no remote: no service"
 start "$TMP/norepo.log" env XDG_CONFIG_HOME="$TMP/untrusting/config" \
   MLPACK_DIR="$TMP/untrusting/none" MLPACK_BIN="$MLPACK" \
   "$PY" -m uvicorn app:app --app-dir "$example" --host 127.0.0.1 --port "$port"
-rc=0
-wait_exit 30 || rc=$?
+expect_no_start "$TMP/norepo.log" "no repository"
 expect_eq "$rc" 1 "the exit code of a service without a repository"
 expect_contains "$TMP/norepo.log" "fastapi-service: cannot serve iris@production: 'mlpack inspect iris@production --json' exited 4: mlpack: error: MLPACK_DIR="
 echo "example fastapi: ok"
