@@ -221,13 +221,6 @@ std::vector<Candidate> values_of(ValueKind kind, Sources& sources) {
   return out;
 }
 
-std::string one_line(std::string text) {
-  for (char& c : text) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-  }
-  return text;
-}
-
 struct Completion {
   std::vector<Candidate> candidates;
   ValueKind fallback = ValueKind::kNothing;  // files or folders the shell adds
@@ -252,7 +245,7 @@ Completion complete_options(const CLI::App& cmd, const std::string& current) {
   Completion c;
   for (const CLI::Option* opt : cmd.get_options()) {
     if (is_positional(opt)) continue;
-    const std::string description = one_line(opt->get_description());
+    const std::string description = text::escape_control(opt->get_description());
     for (const auto& l : opt->get_lnames()) c.candidates.push_back({"--" + l, description});
     for (const auto& s : opt->get_snames()) c.candidates.push_back({"-" + s, description});
   }
@@ -312,7 +305,7 @@ Completion complete(const CLI::App& app, const std::vector<std::string>& words) 
     Completion c;
     for (const CLI::App* sub : subcommands) {
       if (sub->get_name().starts_with(current)) {
-        c.candidates.push_back({sub->get_name(), one_line(sub->get_description())});
+        c.candidates.push_back({sub->get_name(), text::escape_control(sub->get_description())});
       }
     }
     return c;
@@ -345,7 +338,7 @@ void register_complete(CLI::App& app, Context&) {
     const Completion c = complete(app, cmd->remaining());
     for (const auto& k : c.candidates) {
       std::cout << k.value;
-      if (!k.description.empty()) std::cout << '\t' << one_line(k.description);
+      if (!k.description.empty()) std::cout << '\t' << text::escape_control(k.description);
       std::cout << '\n';
     }
     if (c.fallback == ValueKind::kFiles) std::cout << ":files\n";

@@ -345,7 +345,11 @@ class Walker {
     // A missing value reads as the empty string, as protobuf defaults it.
     std::string loc = value.value_or("");
     std::string why = location_problem(loc);
-    if (!why.empty()) problems.push("'" + shown(loc) + "' " + why);
+    if (!why.empty()) {
+      std::string quoted = "'";  // appended: "'" + string trips GCC 12's -Wrestrict
+      quoted += shown(loc);
+      problems.push(quoted + "' " + why);
+    }
   }
 
   void add(std::string detail) {
